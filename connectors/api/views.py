@@ -1,0 +1,165 @@
+"""The Connect API endpoints. Thin: parse, call a selector or a service, represent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import schemas, selectors, services
+from ..errors import InvalidQueryParam
+from ..parsing import load_json, parse_draft, parse_update
+from ..representations import connector_representation, draft_representation
+from ..update_actions import Actor, apply_update_actions
+from . import query
+from .authentication import require
+
+ERRORS = {code: schemas.ErrorResponse for code in (400, 401, 403, 404, 409)}
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", int, description="0 to 500, default 20"),
+    OpenApiParameter("offset", int, description="0 to 10000, default 0"),
+    OpenApiParameter("sort", str, many=True, description="e.g. 'createdAt desc', 'name asc'"),
+    OpenApiParameter("integrationTypes", str, many=True),
+]
+
+
+def _actor(request: Request) -> Actor:
+    return Actor(label=request.auth.project.key)
+
+
+def _paged(total: int, page: selectors.Page, results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "limit": page.limit,
+        "offset": page.offset,
+        "count": len(results),
+        "total": total,
+        "results": results,
+    }
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="queryConnectorStaged",
+    parameters=[*PAGE_PARAMETERS, OpenApiParameter("isPrivate", bool)],
+    responses={200: schemas.ConnectorStagedPagedQueryResponse, **ERRORS},
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="createConnectorStaged",
+    request=schemas.ConnectorStagedDraft,
+    responses={201: schemas.ConnectorStaged, **ERRORS},
+)
+@api_view(["GET", "POST"])
+def drafts(request: Request) -> Response:
+    if request.method == "POST":
+        principal = require(request, "manage")
+        body = parse_draft(load_json(request.body))
+        draft = services.create_draft(project=principal.project, draft=body, actor=_actor(request))
+        return Response(draft_representation(draft), status=201)
+    principal = require(request, "view")
+    params = request.query_params
+    page = query.page(params)
+    total, rows = selectors.query_drafts(
+        projects=principal.project,
+        page=page,
+        is_private=query.boolean(params, "isPrivate"),
+        integration_types=query.integration_types(params),
+    )
+    return Response(_paged(total, page, [draft_representation(d) for d in rows]))
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="getConnectorStaged",
+    responses={200: schemas.ConnectorStaged, **ERRORS},
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="updateConnectorStaged",
+    request=schemas.ConnectorStagedUpdate,
+    responses={201: schemas.ConnectorStaged, **ERRORS},
+)
+@extend_schema(
+    methods=["DELETE"],
+    operation_id="deleteConnectorStaged",
+    parameters=[OpenApiParameter("version", int, description="checked like an update's")],
+    responses={200: schemas.ConnectorStaged, **ERRORS},
+)
+@api_view(["GET", "POST", "DELETE"])
+def draft(request: Request, **ref: str) -> Response:
+    if request.method == "GET":
+        principal = require(request, "view")
+        found = selectors.get_draft(projects=principal.project, **ref)
+        return Response(draft_representation(found))
+    principal = require(request, "manage")
+    if request.method == "DELETE":
+        version = _version_param(request)
+        deleted = services.delete_draft(
+            projects=principal.project, actor=_actor(request), version=version, **ref
+        )
+        return Response(deleted)
+    body = parse_update(load_json(request.body))
+    apply_update_actions(
+        projects=principal.project,
+        version=body.version,
+        actions=body.actions,
+        actor=_actor(request),
+        **ref,
+    )
+    updated = selectors.get_draft(projects=principal.project, **ref)
+    return Response(draft_representation(updated), status=201)
+
+
+def _version_param(request: Request) -> int | None:
+    raw = request.query_params.get("version")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise InvalidQueryParam(
+            "The query parameter 'version' must be a positive integer.",
+            detailed=f"version: '{raw}' is not a positive integer.",
+        )
+    return int(raw)
+
+
+@extend_schema(
+    operation_id="getConnector", responses={200: schemas.Connector, **ERRORS}
+)
+@api_view(["GET"])
+def connector(request: Request, **ref: str) -> Response:
+    principal = require(request, "view")
+    found = selectors.get_connector(project=principal.project, **ref)
+    return Response(connector_representation(found))
+
+
+@extend_schema(
+    operation_id="searchConnectors",
+    parameters=[
+        *PAGE_PARAMETERS,
+        OpenApiParameter("text", str),
+        OpenApiParameter("private", bool),
+        OpenApiParameter("creator.company", str),
+        OpenApiParameter("id", str, many=True),
+        OpenApiParameter("key", str, many=True),
+    ],
+    responses={200: schemas.ConnectorPagedQueryResponse, **ERRORS},
+)
+@api_view(["GET"])
+def search(request: Request) -> Response:
+    principal = require(request, "view")
+    params = request.query_params
+    page = query.page(params)
+    total, rows = selectors.search_connectors(
+        project=principal.project,
+        page=page,
+        text=params.get("text") or None,
+        private=query.boolean(params, "private"),
+        company=params.get("creator.company") or None,
+        ids=params.getlist("id"),
+        keys=params.getlist("key"),
+        integration_types=query.integration_types(params),
+    )
+    return Response(_paged(total, page, [connector_representation(c) for c in rows]))

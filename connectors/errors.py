@@ -1,0 +1,161 @@
+"""The domain's exception hierarchy.
+
+Every class carries the API error ``code``, the HTTP status and any extra fields of
+the commercetools error format. Services raise these; the API's exception handler and
+the pages render them, so a rule's error exists once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConnectError(Exception):
+    """Base class: one API error, possibly with siblings of the same status."""
+
+    code = "General"
+    status = 500
+    default_message = "An unexpected error occurred."
+
+    def __init__(self, message: str | None = None, **extra: Any) -> None:
+        self.message = message or self.default_message
+        self.extra = {key: value for key, value in extra.items() if value is not None}
+        super().__init__(self.message)
+
+    def as_error(self) -> dict[str, Any]:
+        """The entry of the ``errors`` list for this error."""
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+class ConnectErrors(ConnectError):
+    """Several errors of one status returned together (three invalid fields: three entries)."""
+
+    def __init__(self, errors: list[ConnectError]) -> None:
+        if not errors:
+            raise ValueError("ConnectErrors needs at least one error")
+        self.errors = errors
+        first = errors[0]
+        self.code = first.code
+        self.status = first.status
+        super().__init__(first.message)
+
+    def as_errors(self) -> list[dict[str, Any]]:
+        return [error.as_error() for error in self.errors]
+
+
+class InvalidJsonInput(ConnectError):
+    code = "InvalidJsonInput"
+    status = 400
+    default_message = "Request body does not contain valid JSON."
+
+    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
+        super().__init__(message, detailedErrorMessage=detailed or message)
+
+
+class InvalidQueryParam(ConnectError):
+    code = "InvalidQueryParam"
+    status = 400
+    default_message = "Request query parameters are not valid."
+
+    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
+        super().__init__(message, detailedErrorMessage=detailed or message)
+
+
+class InvalidPathParam(ConnectError):
+    code = "InvalidPathParam"
+    status = 400
+    default_message = "Request path parameters are not valid."
+
+    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
+        super().__init__(message, detailedErrorMessage=detailed or message)
+
+
+class DuplicateField(ConnectError):
+    code = "DuplicateField"
+    status = 400
+
+    def __init__(self, *, field: str, value: Any) -> None:
+        super().__init__(
+            f"A duplicate value '{value}' exists for field '{field}'.",
+            field=field,
+            duplicateValue=value,
+        )
+
+
+class InvalidOperation(ConnectError):
+    code = "InvalidOperation"
+    status = 400
+
+
+class ConnectorStagedNotPrivate(ConnectError):
+    code = "ConnectorStagedNotPrivate"
+    status = 400
+    default_message = "The connector is not private: it has no private projects to change."
+
+
+class ConnectorStagedPreviewRequestUnderProcess(ConnectError):
+    code = "ConnectorStagedPreviewRequestUnderProcess"
+    status = 400
+    default_message = "A previewable request for this connector is already being processed."
+
+
+class ConnectorStagedInCertification(ConnectError):
+    code = "ConnectorStagedInCertification"
+    status = 400
+    default_message = "The connector is in certification."
+
+
+class ConnectorAlreadyCertified(ConnectError):
+    code = "ConnectorAlreadyCertified"
+    status = 400
+    default_message = "The connector is already certified and has no changes to certify."
+
+
+class GitRepositoryNotReachable(ConnectError):
+    code = "GitRepositoryNotReachable"
+    status = 400
+    default_message = "The Git repository or its tag could not be reached."
+
+
+class ConnectorSpecificationFileNotFound(ConnectError):
+    code = "ConnectorSpecificationFileNotFound"
+    status = 400
+    default_message = "Connector specification file not found."
+
+
+class ConnectorSpecificationFileNotValid(ConnectError):
+    code = "ConnectorSpecificationFileNotValid"
+    status = 400
+    default_message = "Connector specification file is not valid."
+
+
+class InvalidToken(ConnectError):
+    code = "invalid_token"
+    status = 401
+    default_message = "The access token is missing, invalid or expired."
+
+
+class InsufficientScope(ConnectError):
+    code = "insufficient_scope"
+    status = 403
+    default_message = "The access token does not grant the scope this request needs."
+
+
+class ResourceNotFound(ConnectError):
+    code = "ResourceNotFound"
+    status = 404
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "The resource could not be found.")
+
+
+class ConcurrentModification(ConnectError):
+    code = "ConcurrentModification"
+    status = 409
+
+    def __init__(self, *, expected: int, current: int) -> None:
+        super().__init__(
+            f"Object has a different version than expected. Expected: {expected} - Actual: {current}.",
+            expectedVersion=expected,
+            currentVersion=current,
+        )

@@ -1,0 +1,264 @@
+"""The draft/connector domain's tables. Lean: fields, constraints, indexes, ``__str__``."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .state import EntryType, Previewable, Report, Status
+from .values import REGIONS
+
+
+class Project(models.Model):
+    """A Composable Commerce project: owns drafts and API clients, has members."""
+
+    key = models.CharField(max_length=36, unique=True)
+    region = models.CharField(
+        max_length=32, choices=[(r, r) for r in REGIONS], default="europe-west1.gcp"
+    )
+    name = models.CharField(max_length=256, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="connector_projects", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def identifier(self) -> str:
+        """The ``region:projectKey`` form used in ``privateProjects``."""
+        return f"{self.region}:{self.key}"
+
+
+class ApiClient(models.Model):
+    """An OAuth client of one project, limited to a set of scopes.
+
+    The credentials live in django-oauth-toolkit's Application (secret stored hashed);
+    this row says which project it acts for and what it may ask for.
+    """
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="api_client"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_clients")
+    name = models.CharField(max_length=256)
+    scopes = models.JSONField(default=list, help_text="Scope names, e.g. manage_connectors.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.project.key})"
+
+    @property
+    def full_scopes(self) -> list[str]:
+        return [f"{name}:{self.project.key}" for name in self.scopes]
+
+
+class ConnectorFields(models.Model):
+    """What a draft and its production Connector share; publishing copies these."""
+
+    key = models.CharField(max_length=256, null=True, blank=True)
+    name = models.CharField(max_length=256)
+    description = models.TextField(blank=True, default="")
+    integration_types = models.JSONField(default=list, blank=True)
+    # One bit per integration type, for the integrationTypes filter on every database.
+    integration_mask = models.IntegerField(default=0)
+    creator_name = models.CharField(max_length=256, blank=True, default="")
+    creator_title = models.CharField(max_length=256, blank=True, default="")
+    creator_email = models.CharField(max_length=320)
+    creator_company = models.CharField(max_length=256, blank=True, default="")
+    creator_logo_url = models.CharField(max_length=2048, blank=True, default="")
+    creator_no_of_contributors = models.PositiveIntegerField(null=True, blank=True)
+    creator_support_url = models.CharField(max_length=2048, blank=True, default="")
+    repository_url = models.CharField(max_length=2048)
+    repository_tag = models.CharField(max_length=255)
+    configurations = models.JSONField(default=list, blank=True)
+    global_configuration = models.JSONField(null=True, blank=True)
+    api_client = models.JSONField(null=True, blank=True)
+    private = models.BooleanField(default=True)
+    supported_regions = models.JSONField(default=list, blank=True)
+    documentation_url = models.CharField(max_length=2048, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+# Compared field by field for ``hasChanges`` and copied by publishing.
+SHARED_FIELDS: tuple[str, ...] = tuple(f.name for f in ConnectorFields._meta.local_fields)
+
+
+class ConnectorStaged(ConnectorFields):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="drafts")
+    version = models.PositiveIntegerField(default=1)
+    private_projects = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.DRAFT)
+    is_previewable = models.CharField(
+        max_length=8, choices=Previewable.choices, default=Previewable.NONE
+    )
+    already_listed = models.BooleanField(default=False)
+    has_changes = models.BooleanField(default=False)
+    repository_commit = models.CharField(max_length=64, blank=True, default="")
+    # Pipeline bookkeeping: the run a task must match to do its work (idempotency).
+    preview_run_id = models.UUIDField(null=True, blank=True)
+    preview_started_at = models.DateTimeField(null=True, blank=True)
+    publish_run_id = models.UUIDField(null=True, blank=True)
+    publish_started_at = models.DateTimeField(null=True, blank=True)
+    publish_certification = models.BooleanField(default=False)
+    # Certification queue bookkeeping.
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claimed_drafts",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_drafts",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "connector draft"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(key__isnull=False), name="draft_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="draft_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_previewable__in=Previewable.values), name="draft_previewable_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "created_at"], name="draft_project_created"),
+            models.Index(fields=["project", "last_modified_at"], name="draft_project_modified"),
+            models.Index(fields=["project", "name"], name="draft_project_name"),
+            models.Index(fields=["project", "key"], name="draft_project_key"),
+            models.Index(fields=["project", "private", "created_at"], name="draft_project_private"),
+            models.Index(fields=["project", "status"], name="draft_project_status"),
+            models.Index(fields=["status", "status_changed_at"], name="draft_status_since"),
+            models.Index(fields=["is_previewable", "preview_started_at"], name="draft_preview_run"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key or str(self.id)
+
+
+class Connector(ConnectorFields):
+    """The read-only production version of a draft; shares the draft's id and key."""
+
+    staged = models.OneToOneField(
+        ConnectorStaged,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="connector",
+        db_column="id",
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="connectors")
+    version = models.PositiveIntegerField(default=1)
+    certified = models.BooleanField(default=False)
+    listed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key"], name="connector_key"),
+            models.Index(fields=["name"], name="connector_name"),
+            models.Index(fields=["created_at"], name="connector_created"),
+            models.Index(fields=["creator_company"], name="connector_company"),
+            models.Index(fields=["certified", "listed"], name="connector_public"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key or str(self.pk)
+
+    @property
+    def id(self):  # noqa: A003 - the API calls it id
+        return self.staged_id
+
+
+class ConnectorAccess(models.Model):
+    """One ``privateProjects`` entry of a production Connector, for indexed search."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="access")
+    project_identifier = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_identifier", "connector"], name="connector_access_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.project_identifier
+
+
+class ReportEntry(models.Model):
+    """One line of a draft's preview or publishing report, in the order it was written."""
+
+    draft = models.ForeignKey(
+        ConnectorStaged, on_delete=models.CASCADE, related_name="report_entries"
+    )
+    report = models.CharField(max_length=16, choices=Report.choices)
+    run_id = models.UUIDField(null=True, blank=True)
+    type = models.CharField(max_length=16, choices=EntryType.choices)
+    title = models.CharField(max_length=512)
+    message = models.TextField(null=True, blank=True)
+    application = models.CharField(max_length=256, null=True, blank=True)
+    file = models.CharField(max_length=1024, null=True, blank=True)
+    line = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "report entries"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["draft", "report", "id"], name="entry_draft_report")]
+        constraints = [
+            models.CheckConstraint(condition=Q(type__in=EntryType.values), name="entry_type_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.title}"
+
+
+class DraftEvent(models.Model):
+    """The history of a draft: each update request, state change and decision."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        STATE = "state"
+        DECISION = "decision"
+
+    draft = models.ForeignKey(ConnectorStaged, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.CharField(max_length=320)
+    summary = models.CharField(max_length=1024)
+    details = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["draft", "id"], name="event_draft")]
+
+    def __str__(self) -> str:
+        return self.summary

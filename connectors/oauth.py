@@ -1,0 +1,104 @@
+"""django-oauth-toolkit plumbing: scopes come from the API client's project.
+
+A client of project ``acme`` allowed ``manage_connectors`` may ask for
+``manage_connectors:acme`` (and what that implies), nothing else; asking for no scope
+gets all it is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from oauth2_provider.models import AccessToken
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import BaseScopes
+
+from .models import ApiClient, Project
+from .values import SCOPE_NAMES
+
+# What each scope lets a caller do, including what it implies.
+SCOPE_GRANTS: dict[str, frozenset[str]] = {
+    "manage_project": frozenset({"view", "manage"}),
+    "manage_connectors": frozenset({"view", "manage"}),
+    "view_connectors": frozenset({"view"}),
+}
+
+
+def _api_client(application: Any) -> ApiClient | None:
+    if application is None:
+        return None
+    try:
+        api_client = application.api_client
+    except ApiClient.DoesNotExist:
+        return None
+    return None if api_client.revoked_at else api_client
+
+
+def allowed_scopes(api_client: ApiClient) -> list[str]:
+    """The full scopes a client may be granted, with the implied view scope."""
+    names = set(api_client.scopes)
+    if names & {"manage_connectors", "manage_project"}:
+        names.add("view_connectors")
+    return [f"{name}:{api_client.project.key}" for name in SCOPE_NAMES if name in names]
+
+
+class ProjectScopes(BaseScopes):
+    def get_all_scopes(self) -> dict[str, str]:
+        return {name: name.replace("_", " ") for name in SCOPE_NAMES}
+
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
+        api_client = _api_client(application)
+        return allowed_scopes(api_client) if api_client else []
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
+        api_client = _api_client(application)
+        return [f"{n}:{api_client.project.key}" for n in api_client.scopes] if api_client else []
+
+
+class ClientCredentialsValidator(OAuth2Validator):
+    """Refuses clients without an active project API client."""
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
+        if _api_client(client) is None:
+            return False
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls the API: a project, with what the token's scopes allow."""
+
+    project: Project
+    grants: frozenset[str]
+    client_id: str
+
+    @property
+    def label(self) -> str:
+        return self.project.key
+
+    def can(self, grant: str) -> bool:
+        return grant in self.grants
+
+
+def principal_for_token(raw_token: str) -> Principal | None:
+    """The caller behind a bearer token, or None if it is unknown, expired or revoked."""
+    checksum = hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+    token = (
+        AccessToken.objects.select_related("application__api_client__project")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if token is None or token.is_expired():
+        return None
+    api_client = _api_client(token.application)
+    if api_client is None:
+        return None
+    project = api_client.project
+    grants: set[str] = set()
+    for scope in token.scope.split():
+        name, _, key = scope.partition(":")
+        if key == project.key:
+            grants |= SCOPE_GRANTS.get(name, frozenset())
+    return Principal(project=project, grants=frozenset(grants), client_id=token.application.client_id)

@@ -1,0 +1,84 @@
+"""Parsing request bodies into the schema models, with Connect-style errors.
+
+One invalid field gives one ``InvalidJsonInput`` entry; several give several.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConnectErrors, InvalidJsonInput
+from .schemas import ConnectorStagedDraft, ConnectorStagedUpdate
+
+Model = TypeVar("Model", bound=BaseModel)
+
+GENERIC_MESSAGE = "Request body does not contain valid JSON."
+
+
+def _location(loc: tuple[Any, ...], data: Any) -> str:
+    """``actions -> 0 -> name`` without pydantic's union tags in the path."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(node, dict) and item not in node and isinstance(item, str):
+            # A discriminated-union tag (the action name): not a real key of the body.
+            continue
+        parts.append(str(item))
+        node = node.get(item) if isinstance(node, dict) else (
+            node[item] if isinstance(node, list) and isinstance(item, int) and item < len(node)
+            else None
+        )
+    return " -> ".join(parts) if parts else "body"
+
+
+def _describe(error: dict[str, Any], data: Any) -> InvalidJsonInput:
+    where = _location(error["loc"], data)
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "missing":
+        detail = f"{where}: Missing required value."
+    elif kind == "extra_forbidden":
+        detail = f"{where}: Unknown field."
+    elif kind == "union_tag_invalid":
+        action = given.get("action") if isinstance(given, dict) else given
+        detail = f"{where}: Unknown update action '{action}'."
+        return InvalidJsonInput(f"Unknown update action '{action}'.", detailed=detail)
+    elif kind == "union_tag_not_found":
+        detail = f"{where}: An update action needs an 'action' field."
+    elif kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        detail = f"{where}: Value '{given}' does not match the pattern {pattern}."
+    elif kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        detail = f"{where}: Value '{given}' is not one of {expected}."
+    else:
+        detail = f"{where}: {error['msg']}."
+    return InvalidJsonInput(GENERIC_MESSAGE, detailed=detail)
+
+
+def load_json(body: bytes) -> Any:
+    if not body:
+        raise InvalidJsonInput(GENERIC_MESSAGE, detailed="The request body is empty.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidJsonInput(GENERIC_MESSAGE, detailed=f"Malformed JSON: {exc}.") from exc
+
+
+def parse(model: type[Model], data: Any) -> Model:
+    """Validate ``data`` against ``model``; every problem becomes one error entry."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConnectErrors([_describe(e, data) for e in exc.errors()[:50]]) from None
+
+
+def parse_draft(data: Any) -> ConnectorStagedDraft:
+    return parse(ConnectorStagedDraft, data)
+
+
+def parse_update(data: Any) -> ConnectorStagedUpdate:
+    return parse(ConnectorStagedUpdate, data)

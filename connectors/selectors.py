@@ -1,0 +1,187 @@
+"""Permission-scoped reads: the only way views and services fetch drafts and Connectors.
+
+Anything the caller may not see is ``ResourceNotFound``: a 404 never reveals that it exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from .errors import InvalidQueryParam, ResourceNotFound
+from .models import Connector, ConnectorAccess, ConnectorStaged, Project, ReportEntry
+from .values import integration_mask
+
+SORTABLE_FIELDS = {
+    "createdAt": "created_at",
+    "lastModifiedAt": "last_modified_at",
+    "name": "name",
+    "key": "key",
+    "version": "version",
+    "id": "id",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+    sort: Sequence[tuple[str, bool]]  # (API field, descending)
+
+
+def with_details(drafts: QuerySet[ConnectorStaged]) -> QuerySet[ConnectorStaged]:
+    """Report entries and comments in one query each, in the order they were written."""
+    from certification.models import CertificationComment  # noqa: PLC0415 - reverse relation
+
+    return drafts.prefetch_related(
+        Prefetch("report_entries", queryset=ReportEntry.objects.order_by("id")),
+        Prefetch("certification_comments", queryset=CertificationComment.objects.order_by("id")),
+    )
+
+
+def drafts_of(projects: Project | QuerySet[Project]) -> QuerySet[ConnectorStaged]:
+    if isinstance(projects, Project):
+        return ConnectorStaged.objects.filter(project=projects)
+    return ConnectorStaged.objects.filter(project__in=projects)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def draft_lookup(*, id: str | None = None, key: str | None = None) -> Q:  # noqa: A002
+    if key is not None:
+        return Q(key=key)
+    parsed = _uuid(id or "")
+    if parsed is None:
+        raise ResourceNotFound(f"The ConnectorStaged with ID '{id}' was not found.")
+    return Q(id=parsed)
+
+
+def not_found(*, id: str | None = None, key: str | None = None, kind: str = "ConnectorStaged") -> ResourceNotFound:  # noqa: A002,E501
+    if key is not None:
+        return ResourceNotFound(f"The {kind} with key '{key}' was not found.")
+    return ResourceNotFound(f"The {kind} with ID '{id}' was not found.")
+
+
+def get_draft(
+    *,
+    projects: Project | QuerySet[Project],
+    id: str | None = None,  # noqa: A002
+    key: str | None = None,
+    details: bool = True,
+) -> ConnectorStaged:
+    drafts = drafts_of(projects).select_related("connector")
+    if details:
+        drafts = with_details(drafts)
+    draft = drafts.filter(draft_lookup(id=id, key=key)).first()
+    if draft is None:
+        raise not_found(id=id, key=key)
+    return draft
+
+
+def _ordering(sort: Sequence[tuple[str, bool]]) -> list[str]:
+    ordering = [f"{'-' if desc else ''}{SORTABLE_FIELDS[field]}" for field, desc in sort]
+    if not any(o.lstrip("-") == "id" for o in ordering):
+        ordering.append("id")
+    return ordering
+
+
+def filter_integration_types(qs: QuerySet, types: Sequence[str]) -> QuerySet:
+    """Rows with any of ``types`` (a bitwise AND on the mask column)."""
+    if not types:
+        return qs
+    from django.db.models import F  # noqa: PLC0415
+
+    wanted = integration_mask(list(types))
+    return qs.annotate(_types=F("integration_mask").bitand(wanted)).filter(_types__gt=0)
+
+
+def query_drafts(
+    *,
+    projects: Project | QuerySet[Project],
+    page: Page,
+    is_private: bool | None = None,
+    integration_types: Sequence[str] = (),
+    status: Sequence[str] = (),
+    text: str | None = None,
+) -> tuple[int, list[ConnectorStaged]]:
+    drafts = drafts_of(projects)
+    if is_private is not None:
+        drafts = drafts.filter(private=is_private)
+    if status:
+        drafts = drafts.filter(status__in=list(status))
+    if text:
+        drafts = drafts.filter(
+            Q(name__icontains=text) | Q(description__icontains=text) | Q(key__icontains=text)
+        )
+    drafts = filter_integration_types(drafts, integration_types)
+    total = drafts.count()
+    if page.limit == 0 or page.offset >= total:
+        return total, []
+    rows = with_details(drafts.order_by(*_ordering(page.sort)))
+    return total, list(rows[page.offset : page.offset + page.limit])
+
+
+def visible_connectors(project: Project) -> QuerySet[Connector]:
+    """Public (certified and listed) Connectors, and the private ones this project may use."""
+    granted = ConnectorAccess.objects.filter(
+        connector=OuterRef("pk"), project_identifier=project.identifier
+    )
+    return Connector.objects.filter(
+        Q(certified=True, listed=True, private=False) | Q(project=project) | Exists(granted)
+    )
+
+
+def get_connector(*, project: Project, id: str | None = None, key: str | None = None) -> Connector:  # noqa: A002,E501
+    if key is None and _uuid(id or "") is None:
+        raise not_found(id=id, kind="Connector")
+    lookup = Q(key=key) if key is not None else Q(staged_id=_uuid(id or ""))
+    connector = visible_connectors(project).filter(lookup).first()
+    if connector is None:
+        raise not_found(id=id, key=key, kind="Connector")
+    return connector
+
+
+def search_connectors(
+    *,
+    project: Project,
+    page: Page,
+    text: str | None = None,
+    private: bool | None = None,
+    company: str | None = None,
+    ids: Sequence[str] = (),
+    keys: Sequence[str] = (),
+    integration_types: Sequence[str] = (),
+) -> tuple[int, list[Connector]]:
+    connectors = visible_connectors(project)
+    if text:
+        connectors = connectors.filter(Q(name__icontains=text) | Q(description__icontains=text))
+    if private is True:
+        granted = ConnectorAccess.objects.filter(
+            connector=OuterRef("pk"), project_identifier=project.identifier
+        )
+        connectors = connectors.filter(Q(private=True) & (Q(project=project) | Exists(granted)))
+    elif private is False:
+        connectors = connectors.filter(private=False)
+    if company:
+        connectors = connectors.filter(creator_company=company)
+    if ids:
+        parsed = [_uuid(value) for value in ids]
+        if any(p is None for p in parsed):
+            raise InvalidQueryParam("'id' must be a UUID.", detailed=f"id: {ids!r} contains a value that is not a UUID.")
+        connectors = connectors.filter(staged_id__in=parsed)
+    if keys:
+        connectors = connectors.filter(key__in=list(keys))
+    connectors = filter_integration_types(connectors, integration_types)
+    total = connectors.count()
+    if page.limit == 0 or page.offset >= total:
+        return total, []
+    ordering = [o.replace("id", "staged_id") if o.lstrip("-") == "id" else o for o in _ordering(page.sort)]  # noqa: E501
+    return total, list(connectors.order_by(*ordering)[page.offset : page.offset + page.limit])

@@ -1,0 +1,194 @@
+"""Writes other than update actions: creating and deleting drafts, API clients."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from oauth2_provider.models import Application
+
+from . import schemas
+from .errors import ConcurrentModification, DuplicateField
+from .models import (
+    SHARED_FIELDS,
+    ApiClient,
+    Connector,
+    ConnectorAccess,
+    ConnectorStaged,
+    DraftEvent,
+    Project,
+)
+from .selectors import draft_lookup, drafts_of, not_found, with_details
+from .snapshots import read_repository_snapshot
+from .update_actions import Actor, publish_draft_event, record_event
+from .values import integration_mask
+
+
+def create_draft(
+    *, project: Project, draft: schemas.ConnectorStagedDraft, actor: Actor
+) -> ConnectorStaged:
+    """Create a draft from a ConnectorStagedDraft, reading connect.yaml at its tag.
+
+    Raises DuplicateField (key taken), InvalidJsonInput (url/tag), GitRepositoryNotReachable,
+    ConnectorSpecificationFileNotFound, ConnectorSpecificationFileNotValid.
+    """
+    if draft.key is not None and ConnectorStaged.objects.filter(key=draft.key).exists():
+        raise DuplicateField(field="key", value=draft.key)
+    snapshot = read_repository_snapshot(url=draft.repository.url, tag=draft.repository.tag)
+    creator = draft.creator
+    # Like the real service (see the seed's create example), a draft without types is "other".
+    types = list(dict.fromkeys(draft.integrationTypes or ["other"]))
+    row = ConnectorStaged(
+        project=project,
+        key=draft.key,
+        name=draft.name,
+        description=draft.description or "",
+        integration_types=types,
+        integration_mask=integration_mask(types),
+        creator_name=creator.name or "",
+        creator_title=creator.title or "",
+        creator_email=creator.email,
+        creator_company=creator.company or "",
+        creator_logo_url=creator.logoUrl or "",
+        creator_no_of_contributors=creator.noOfContributors,
+        creator_support_url=creator.supportUrl or "",
+        repository_url=draft.repository.url,
+        repository_tag=draft.repository.tag,
+        repository_commit=snapshot.commit,
+        configurations=snapshot.configurations,
+        global_configuration=snapshot.global_configuration,
+        api_client=snapshot.api_client,
+        supported_regions=list(dict.fromkeys(draft.supportedRegions or [])),
+        private_projects=list(dict.fromkeys(draft.privateProjects or [])),
+        documentation_url=draft.documentationUrl or "",
+        created_by=actor.user,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            record_event(row, kind=DraftEvent.Kind.CREATED, actor=actor.label, summary="created")
+    except IntegrityError as exc:
+        if draft.key is not None and ConnectorStaged.objects.filter(key=draft.key).exists():
+            raise DuplicateField(field="key", value=draft.key) from exc
+        raise
+    transaction.on_commit(lambda: publish_draft_event(row.id, "created"))
+    return with_details(ConnectorStaged.objects.filter(pk=row.pk)).get()
+
+
+def delete_draft(
+    *,
+    projects: Project | QuerySet[Project],
+    actor: Actor,
+    version: int | None = None,
+    id: str | None = None,  # noqa: A002
+    key: str | None = None,
+) -> dict[str, Any]:
+    """Delete a draft and its production Connector; returns the deleted draft's representation.
+
+    Locks the row; checks ``version`` when given. Raises ResourceNotFound, ConcurrentModification.
+    """
+    from .representations import draft_representation  # noqa: PLC0415
+
+    with transaction.atomic():
+        draft = (
+            with_details(drafts_of(projects))
+            .select_for_update(of=("self",))
+            .filter(draft_lookup(id=id, key=key))
+            .first()
+        )
+        if draft is None:
+            raise not_found(id=id, key=key)
+        if version is not None and version != draft.version:
+            raise ConcurrentModification(expected=version, current=draft.version)
+        representation = draft_representation(draft)
+        draft_id = draft.id
+        draft.delete()
+    transaction.on_commit(lambda: publish_draft_event(draft_id, "deleted"))
+    return representation
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    api_client: ApiClient
+    client_id: str
+    client_secret: str  # shown once; only its hash is stored
+
+
+def create_api_client(
+    *, project: Project, scopes: list[str], name: str | None = None
+) -> IssuedCredentials:
+    """A new OAuth client for ``project``; the secret is returned once and stored hashed."""
+    secret = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        application = Application.objects.create(
+            name=name or f"{project.key} API client",
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_secret=secret,
+            hash_client_secret=True,
+        )
+        api_client = ApiClient.objects.create(
+            application=application,
+            project=project,
+            name=application.name,
+            scopes=list(dict.fromkeys(scopes)),
+        )
+    return IssuedCredentials(api_client, application.client_id, secret)
+
+
+def rotate_api_client_secret(*, api_client: ApiClient) -> str:
+    """A new secret for an existing client; tokens already issued stay valid until they expire."""
+    secret = secrets.token_urlsafe(24)
+    application = api_client.application
+    application.client_secret = secret
+    application.save(update_fields=["client_secret"])
+    return secret
+
+
+def revoke_api_client(*, api_client: ApiClient) -> None:
+    """Refuse the client's credentials from now on and end its tokens."""
+    from oauth2_provider.models import AccessToken  # noqa: PLC0415
+
+    with transaction.atomic():
+        api_client.revoked_at = timezone.now()
+        api_client.save(update_fields=["revoked_at"])
+        AccessToken.objects.filter(application=api_client.application).delete()
+
+
+def ensure_project(*, key: str, region: str | None = None) -> Project:
+    project, created = Project.objects.get_or_create(
+        key=key, defaults={"region": region or "europe-west1.gcp", "name": key}
+    )
+    if not created and region and project.region != region:
+        project.region = region
+        project.save(update_fields=["region"])
+    return project
+
+
+def publish_to_production(*, draft: ConnectorStaged, certified: bool) -> Connector:
+    """Create or update the production Connector from the draft (caller holds the draft lock).
+
+    The Connector takes every shared field (a public certification makes the draft
+    non-private first), its version goes up by one on each publish, and its access list
+    mirrors ``privateProjects``. A certified Connector is listed.
+    """
+    connector = Connector.objects.filter(staged=draft).first()
+    if connector is None:
+        connector = Connector(staged=draft, project=draft.project, version=0)
+    for name in SHARED_FIELDS:
+        setattr(connector, name, getattr(draft, name))
+    connector.version += 1
+    connector.certified = certified or connector.certified
+    connector.listed = certified or connector.listed
+    connector.save()
+    ConnectorAccess.objects.filter(connector=connector).delete()
+    ConnectorAccess.objects.bulk_create(
+        ConnectorAccess(connector=connector, project_identifier=identifier)
+        for identifier in dict.fromkeys(draft.private_projects)
+    )
+    draft.connector = connector
+    return connector

@@ -1,0 +1,22 @@
+"""Celery tasks: ids in, one call to the pipelines, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import pipelines
+
+
+@shared_task(name="connectors.run_preview", bind=True, acks_late=True, max_retries=5)
+def run_preview(self, draft_id: str, run_id: str) -> None:
+    pipelines.run_with_retries(self, pipelines.run_preview, draft_id, run_id)
+
+
+@shared_task(name="connectors.run_publish", bind=True, acks_late=True, max_retries=5)
+def run_publish(self, draft_id: str, run_id: str) -> None:
+    pipelines.run_with_retries(self, pipelines.run_publish, draft_id, run_id)
+
+
+@shared_task(name="connectors.sweep_interrupted_runs")
+def sweep_interrupted_runs() -> int:
+    return pipelines.sweep_interrupted_runs()

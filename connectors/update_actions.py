@@ -1,0 +1,366 @@
+"""The update actions: one handler each, one registry, one apply function.
+
+``apply_update_actions`` is the only code that changes a draft on a caller's request.
+The REST API, the pages, the admin and the commands all call it, so the version
+check, the lock while publishing and every value rule exist once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from pydantic import BaseModel
+
+from . import schemas
+from .errors import (
+    ConcurrentModification,
+    ConnectorAlreadyCertified,
+    ConnectorStagedInCertification,
+    ConnectorStagedNotPrivate,
+    ConnectorStagedPreviewRequestUnderProcess,
+    InvalidOperation,
+)
+from .models import SHARED_FIELDS, Connector, ConnectorStaged, DraftEvent, Project, ReportEntry
+from .snapshots import RepositorySnapshot, read_repository_snapshot
+from .selectors import draft_lookup, drafts_of, not_found
+from .state import Previewable, Report, Status, ensure_preview_transition, ensure_transition
+from .values import integration_mask
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: an API client's project or a signed-in user."""
+
+    label: str  # the comment ``userId`` and the name in the history
+    user: Any = None  # a django User, when a person acts
+    is_certifier: bool = False
+
+
+@dataclass
+class Change:
+    """What one request does besides changing fields, collected while handlers run."""
+
+    draft: ConnectorStaged
+    actor: Actor
+    snapshots: dict[tuple[str, str], RepositorySnapshot]
+    changed: set[str] = field(default_factory=set)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    followups: list[Callable[[ConnectorStaged], None]] = field(default_factory=list)
+
+    def set(self, name: str, value: Any) -> None:
+        if getattr(self.draft, name) != value:
+            setattr(self.draft, name, value)
+            self.changed.add(name)
+
+
+Handler = Callable[[Change, Any], None]
+HANDLERS: dict[str, Handler] = {}
+
+# Actions accepted while a publish is being processed.
+ALLOWED_WHILE_PROCESSING = frozenset({"addCertificationComment"})
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    """Register the handler of one action (the certification app registers its own)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[action] = handler
+        return handler
+
+    return register
+
+
+def _unique(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+@handles("setName")
+def set_name(change: Change, action: schemas.SetName) -> None:
+    change.set("name", action.name)
+
+
+@handles("setDescription")
+def set_description(change: Change, action: schemas.SetDescription) -> None:
+    change.set("description", action.description or "")
+
+
+@handles("setRepository")
+def set_repository(change: Change, action: schemas.SetRepository) -> None:
+    draft = change.draft
+    url = action.url or draft.repository_url
+    snapshot = change.snapshots[(url, action.tag)]
+    moved = (url, action.tag, snapshot.commit) != (
+        draft.repository_url,
+        draft.repository_tag,
+        draft.repository_commit,
+    )
+    change.set("repository_url", url)
+    change.set("repository_tag", action.tag)
+    change.set("repository_commit", snapshot.commit)
+    change.set("configurations", snapshot.configurations)
+    change.set("global_configuration", snapshot.global_configuration)
+    change.set("api_client", snapshot.api_client)
+    if moved and draft.is_previewable != Previewable.NONE:
+        # A preview is for one tag: the new tag has none yet.
+        ensure_preview_transition(draft.is_previewable, Previewable.NONE)
+        change.set("is_previewable", Previewable.NONE)
+        change.set("preview_run_id", None)
+
+
+@handles("setSupportedRegions")
+def set_supported_regions(change: Change, action: schemas.SetSupportedRegions) -> None:
+    change.set("supported_regions", _unique(action.regions))
+
+
+@handles("setDocumentationUrl")
+def set_documentation_url(change: Change, action: schemas.SetDocumentationUrl) -> None:
+    change.set("documentation_url", action.documentationUrl or "")
+
+
+@handles("setIntegrationTypes")
+def set_integration_types(change: Change, action: schemas.SetIntegrationTypes) -> None:
+    types = _unique(action.integrationTypes)
+    change.set("integration_types", types)
+    change.set("integration_mask", integration_mask(types))
+
+
+@handles("setCreatorName")
+def set_creator_name(change: Change, action: schemas.SetCreatorName) -> None:
+    change.set("creator_name", action.creatorName or "")
+
+
+@handles("setCreatorTitle")
+def set_creator_title(change: Change, action: schemas.SetCreatorTitle) -> None:
+    change.set("creator_title", action.creatorTitle or "")
+
+
+@handles("setCreatorEmail")
+def set_creator_email(change: Change, action: schemas.SetCreatorEmail) -> None:
+    change.set("creator_email", action.creatorEmail)
+
+
+@handles("setCreatorCompany")
+def set_creator_company(change: Change, action: schemas.SetCreatorCompany) -> None:
+    change.set("creator_company", action.creatorCompany or "")
+
+
+@handles("setCreatorNoOfContributors")
+def set_creator_contributors(change: Change, action: schemas.SetCreatorNoOfContributors) -> None:
+    change.set("creator_no_of_contributors", action.creatorNoOfContributors)
+
+
+@handles("setCreatorSupportUrl")
+def set_creator_support_url(change: Change, action: schemas.SetCreatorSupportUrl) -> None:
+    change.set("creator_support_url", action.creatorSupportUrl or "")
+
+
+@handles("setCreatorLogo")
+def set_creator_logo(change: Change, action: schemas.SetCreatorLogo) -> None:
+    change.set("creator_logo_url", action.logoUrl or "")
+
+
+def _ensure_private(change: Change) -> None:
+    if not change.draft.private:
+        raise ConnectorStagedNotPrivate(
+            "The connector is public: private projects can only be managed on a private connector."
+        )
+
+
+@handles("addPrivateProject")
+def add_private_project(change: Change, action: schemas.AddPrivateProject) -> None:
+    _ensure_private(change)
+    change.set("private_projects", _unique([*change.draft.private_projects, action.privateProject]))
+
+
+@handles("removePrivateProject")
+def remove_private_project(change: Change, action: schemas.RemovePrivateProject) -> None:
+    _ensure_private(change)
+    remaining = [p for p in change.draft.private_projects if p != action.privateProject]
+    change.set("private_projects", remaining)
+
+
+@handles("updatePreviewable")
+def update_previewable(change: Change, action: schemas.UpdatePreviewable) -> None:
+    draft = change.draft
+    if draft.is_previewable == Previewable.PENDING:
+        raise ConnectorStagedPreviewRequestUnderProcess()
+    ensure_preview_transition(draft.is_previewable, Previewable.PENDING)
+    run_id = uuid.uuid4()
+    change.set("is_previewable", Previewable.PENDING)
+    change.set("preview_run_id", run_id)
+    change.set("preview_started_at", timezone.now())
+    ReportEntry.objects.filter(draft=draft, report=Report.PREVIEW).delete()
+    change.after_commit.append(lambda: _enqueue("preview", draft.id, run_id))
+
+
+@handles("publish")
+def publish(change: Change, action: schemas.Publish) -> None:
+    draft = change.draft
+    if draft.status == Status.IN_CERTIFICATION:
+        raise ConnectorStagedInCertification(
+            "The connector is being certified: wait for the certifier's decision."
+        )
+    connector = production_connector(draft)
+    if (
+        action.certification
+        and connector is not None
+        and connector.certified
+        and not differs_from_connector(draft)
+    ):
+        raise ConnectorAlreadyCertified()
+    ensure_transition(draft.status, Status.PROCESSING)
+    run_id = uuid.uuid4()
+    set_status(change, Status.PROCESSING)
+    change.set("publish_run_id", run_id)
+    change.set("publish_started_at", timezone.now())
+    change.set("publish_certification", action.certification)
+    ReportEntry.objects.filter(draft=draft, report=Report.PUBLISHING).delete()
+    change.after_commit.append(lambda: _enqueue("publish", draft.id, run_id))
+
+
+@handles("unlist")
+def unlist(change: Change, action: schemas.Unlist) -> None:
+    change.set("already_listed", False)
+
+    def hide(draft: ConnectorStaged) -> None:
+        connector = production_connector(draft)
+        if connector is not None and connector.listed:
+            connector.listed = False
+            connector.save(update_fields=["listed", "last_modified_at"])
+
+    change.followups.append(hide)
+
+
+def set_status(change: Change, status: str) -> None:
+    ensure_transition(change.draft.status, status)
+    change.set("status", status)
+    change.set("status_changed_at", timezone.now())
+
+
+def production_connector(draft: ConnectorStaged) -> Connector | None:
+    try:
+        return draft.connector
+    except Connector.DoesNotExist:
+        return None
+
+
+def differs_from_connector(draft: ConnectorStaged) -> bool:
+    """``hasChanges``: does the draft differ from its production Connector?"""
+    connector = production_connector(draft)
+    if connector is None:
+        return False
+    return any(getattr(draft, name) != getattr(connector, name) for name in SHARED_FIELDS)
+
+
+def _enqueue(kind: str, draft_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    from . import tasks  # noqa: PLC0415 - Celery app loads late
+
+    task = tasks.run_preview if kind == "preview" else tasks.run_publish
+    task.delay(str(draft_id), str(run_id))
+
+
+def snapshots_for(
+    actions: Sequence[BaseModel], current_url: str
+) -> dict[tuple[str, str], RepositorySnapshot]:
+    """Read connect.yaml for every setRepository, before any lock is taken (it is slow)."""
+    snapshots: dict[tuple[str, str], RepositorySnapshot] = {}
+    for action in actions:
+        if isinstance(action, schemas.SetRepository):
+            url = action.url or current_url
+            if (url, action.tag) not in snapshots:
+                snapshots[(url, action.tag)] = read_repository_snapshot(url=url, tag=action.tag)
+    return snapshots
+
+
+def record_event(
+    draft: ConnectorStaged, *, kind: str, actor: str, summary: str, details: dict | None = None
+) -> None:
+    DraftEvent.objects.create(
+        draft=draft,
+        kind=kind,
+        actor=actor,
+        summary=summary[:1024],
+        details=details or {},
+        version=draft.version,
+    )
+
+
+def apply_update_actions(
+    *,
+    projects: Project | Any,
+    version: int,
+    actions: Sequence[BaseModel],
+    actor: Actor,
+    id: str | None = None,  # noqa: A002
+    key: str | None = None,
+) -> ConnectorStaged:
+    """Apply one update request to a draft, all actions or none.
+
+    Locks the draft row (``SELECT … FOR UPDATE``) for the request, compares the version,
+    bumps it once. Enqueues the preview/publish pipeline after commit when asked.
+    Raises ResourceNotFound, ConcurrentModification, InvalidOperation, the action errors
+    and the repository errors of setRepository.
+    """
+    lookup = draft_lookup(id=id, key=key)
+    current = drafts_of(projects).filter(lookup).values_list("repository_url", flat=True).first()
+    if current is None:
+        raise not_found(id=id, key=key)
+    snapshots = snapshots_for(actions, current)
+
+    with transaction.atomic():
+        draft = (
+            drafts_of(projects)
+            .select_for_update(no_key=True, of=("self",))
+            .filter(lookup)
+            .first()
+        )
+        if draft is None:
+            raise not_found(id=id, key=key)
+        if draft.version != version:
+            raise ConcurrentModification(expected=version, current=draft.version)
+        names = [action.action for action in actions]  # type: ignore[attr-defined]
+        if draft.status == Status.PROCESSING and set(names) - ALLOWED_WHILE_PROCESSING:
+            raise InvalidOperation(
+                "The connector is being published: only certification comments can be added "
+                "until publishing ends."
+            )
+        if any(
+            isinstance(a, schemas.SetRepository) and a.url is None
+            for a in actions
+        ) and draft.repository_url != current:
+            # The url changed between reading connect.yaml and taking the lock.
+            raise ConcurrentModification(expected=version, current=draft.version + 1)
+
+        change = Change(draft=draft, actor=actor, snapshots=snapshots)
+        for action in actions:
+            HANDLERS[action.action](change, action)  # type: ignore[attr-defined]
+
+        draft.version += 1
+        draft.has_changes = differs_from_connector(draft)
+        draft.save(
+            update_fields=[*change.changed, "version", "has_changes", "last_modified_at"]
+        )
+        for followup in change.followups:
+            followup(draft)
+        record_event(
+            draft,
+            kind=DraftEvent.Kind.UPDATED,
+            actor=actor.label,
+            summary=", ".join(names),
+            details={"actions": [a.model_dump(mode="json") for a in actions]},
+        )
+        for callback in change.after_commit:
+            transaction.on_commit(callback)
+        transaction.on_commit(lambda: publish_draft_event(draft.id, "updated"))
+    return draft
+
+
+def publish_draft_event(draft_id: uuid.UUID, kind: str) -> None:
+    from .events import publish_event  # noqa: PLC0415
+
+    publish_event(draft_id, {"kind": kind})

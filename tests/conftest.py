@@ -1,0 +1,181 @@
+"""The fixed cast: two projects, API clients with each scope, users, sample repositories."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from connectors import samples
+from connectors.models import Project
+from connectors.services import create_api_client, ensure_project
+
+
+@pytest.fixture(autouse=True)
+def _local_repositories(settings, tmp_path_factory):
+    settings.CONNECTORS_ALLOW_LOCAL_REPOSITORIES = True
+
+
+@dataclass
+class Credentials:
+    client_id: str
+    client_secret: str
+    project: Project
+
+    @property
+    def basic(self) -> str:
+        raw = f"{self.client_id}:{self.client_secret}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+
+class ApiCaller:
+    """Calls the API through Django's test client with a bearer token."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.token = token
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path: str, params: Any = None, headers: dict[str, str] | None = None):
+        return self.client.get(path, params or {}, headers=self._headers(headers))
+
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None):
+        data = body if isinstance(body, bytes | str) else json.dumps(body)
+        return self.client.post(
+            path, data, content_type="application/json", headers=self._headers(headers)
+        )
+
+    def delete(self, path: str, headers: dict[str, str] | None = None):
+        return self.client.delete(path, headers=self._headers(headers))
+
+
+def issue_token(credentials: Credentials, scope: str | None = None) -> str:
+    data = {"grant_type": "client_credentials"}
+    if scope:
+        data["scope"] = scope
+    response = Client().post("/oauth/token", data, headers={"Authorization": credentials.basic})
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+def make_credentials(project: Project, *scopes: str) -> Credentials:
+    issued = create_api_client(project=project, scopes=list(scopes))
+    return Credentials(issued.client_id, issued.client_secret, project)
+
+
+@pytest.fixture
+def project(db) -> Project:
+    return ensure_project(key="acme-shop", region="europe-west1.gcp")
+
+
+@pytest.fixture
+def other_project(db) -> Project:
+    return ensure_project(key="globex", region="us-central1.gcp")
+
+
+@pytest.fixture
+def manager_credentials(project) -> Credentials:
+    return make_credentials(project, "manage_connectors")
+
+
+@pytest.fixture
+def api(manager_credentials) -> ApiCaller:
+    """A caller with manage_connectors on ``project``."""
+    return ApiCaller(issue_token(manager_credentials))
+
+
+@pytest.fixture
+def viewer_api(project) -> ApiCaller:
+    return ApiCaller(issue_token(make_credentials(project, "view_connectors")))
+
+
+@pytest.fixture
+def project_admin_api(project) -> ApiCaller:
+    return ApiCaller(issue_token(make_credentials(project, "manage_project")))
+
+
+@pytest.fixture
+def other_api(other_project) -> ApiCaller:
+    return ApiCaller(issue_token(make_credentials(other_project, "manage_connectors")))
+
+
+@pytest.fixture(scope="session")
+def repositories(tmp_path_factory) -> dict[str, samples.SampleRepository]:
+    """Real local git repositories with tags, built once per test session."""
+    root: Path = tmp_path_factory.mktemp("repositories")
+    return {
+        "good": samples.create_repository(
+            root / "good", samples.good_connector_files(), tags=("1.0.0", "v1.1.0")
+        ),
+        "no-spec": samples.create_repository(root / "no-spec", samples.no_specification_files()),
+        # The connect.yaml behind the seed document's examples (one service, app-1).
+        "seed": samples.create_repository(root / "seed", SEED_CONNECTOR_FILES, tags=("0.0.0",)),
+        "invalid-spec": samples.create_repository(
+            root / "invalid-spec", {"connect.yaml": "deployAs: [{name: x}]\n"}
+        ),
+    }
+
+
+SEED_CONNECTOR_FILES = {
+    "connect.yaml": (
+        "deployAs:\n"
+        "  - name: app-1\n"
+        "    applicationType: service\n"
+        "    endpoint: /app-1\n"
+        "    configuration:\n"
+        "      standardConfiguration:\n"
+        "        - key: CONFIG_KEY\n"
+        "          description: config key description\n"
+        "      securedConfiguration:\n"
+        "        - key: CONFIG_SECRET_KEY\n"
+        "          description: config secret description\n"
+    ),
+    "app-1/package.json": '{"name": "app-1", "version": "1.0.0", "scripts": {"build": "true", '
+    '"start": "node src/index.js"}}\n',
+    "app-1/src/index.js": "console.log('app-1');\n",
+}
+
+
+@pytest.fixture
+def good_repo(repositories) -> samples.SampleRepository:
+    return repositories["good"]
+
+
+def draft_body(repository_url: str, tag: str = "1.0.0", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "key": "connector-key",
+        "name": "Connector's name",
+        "description": "Connector's description",
+        "creator": {
+            "title": "Mr",
+            "name": "John Doe",
+            "email": "john.doe@example.com",
+            "company": "commercetools",
+            "noOfContributors": 200,
+        },
+        "repository": {"url": repository_url, "tag": tag},
+        "privateProjects": [],
+        "supportedRegions": ["us-central1.gcp", "europe-west1.gcp"],
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def create_draft(api, good_repo):
+    """Create a draft through the API; returns its representation."""
+
+    def create(caller: ApiCaller | None = None, **overrides: Any) -> dict[str, Any]:
+        response = (caller or api).post("/connectors/drafts", draft_body(good_repo.url, **overrides))
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    return create
