@@ -97,6 +97,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if env_str("TEST_DATABASE_NAME", ""):
+    # Lets several test runs share one PostgreSQL server without colliding.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker) share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -165,7 +168,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_REQUEST": False,
 }
 
 # --- OAuth 2 (client credentials) -----------------------------------------------------------
@@ -191,8 +194,11 @@ CONNECTORS_REPOSITORY_MAX_FILES = env_int("CONNECTORS_REPOSITORY_MAX_FILES", 20_
 CONNECTORS_SPEC_MAX_BYTES = env_int("CONNECTORS_SPEC_MAX_BYTES", 256 * 1024)
 # OSV advisories: "https://api.osv.dev" in production, or a local folder of OSV JSON files.
 CONNECTORS_ADVISORY_SOURCE = env_str("CONNECTORS_ADVISORY_SOURCE", "https://api.osv.dev")
-# Runs left pending/Processing longer than this are failed by the periodic sweep.
-CONNECTORS_STALE_RUN_SECONDS = env_int("CONNECTORS_STALE_RUN_SECONDS", 15 * 60)
+# Runs whose heartbeat stopped this long ago are failed by the periodic sweep
+# (pipelines beat every 5 s, so a minute of silence means the worker is gone).
+CONNECTORS_STALE_RUN_SECONDS = env_int("CONNECTORS_STALE_RUN_SECONDS", 60)
+# Runs no worker took within this long (a lost message) are failed too.
+CONNECTORS_UNCLAIMED_RUN_SECONDS = env_int("CONNECTORS_UNCLAIMED_RUN_SECONDS", 30 * 60)
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -218,7 +224,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "sweep-interrupted-runs": {
         "task": "connectors.sweep_interrupted_runs",
-        "schedule": env_int("CONNECTORS_SWEEP_INTERVAL_SECONDS", 60),
+        "schedule": env_int("CONNECTORS_SWEEP_INTERVAL_SECONDS", 30),
     },
 }
 # Live report events: Redis pub/sub when a Redis URL is configured, else the database.

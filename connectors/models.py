@@ -106,12 +106,9 @@ class ConnectorStaged(ConnectorFields):
     already_listed = models.BooleanField(default=False)
     has_changes = models.BooleanField(default=False)
     repository_commit = models.CharField(max_length=64, blank=True, default="")
-    # Pipeline bookkeeping: the run a task must match to do its work (idempotency).
+    # The current pipeline runs: a task whose run is no longer current stops (see PipelineRun).
     preview_run_id = models.UUIDField(null=True, blank=True)
-    preview_started_at = models.DateTimeField(null=True, blank=True)
     publish_run_id = models.UUIDField(null=True, blank=True)
-    publish_started_at = models.DateTimeField(null=True, blank=True)
-    publish_certification = models.BooleanField(default=False)
     # Certification queue bookkeeping.
     status_changed_at = models.DateTimeField(auto_now_add=True)
     claimed_by = models.ForeignKey(
@@ -153,7 +150,6 @@ class ConnectorStaged(ConnectorFields):
             models.Index(fields=["project", "private", "created_at"], name="draft_project_private"),
             models.Index(fields=["project", "status"], name="draft_project_status"),
             models.Index(fields=["status", "status_changed_at"], name="draft_status_since"),
-            models.Index(fields=["is_previewable", "preview_started_at"], name="draft_preview_run"),
         ]
 
     def __str__(self) -> str:
@@ -209,6 +205,40 @@ class ConnectorAccess(models.Model):
 
     def __str__(self) -> str:
         return self.project_identifier
+
+
+class PipelineRun(models.Model):
+    """One preview or publish run: claimed by one worker, kept alive by its heartbeat."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+        SUPERSEDED = "superseded"
+
+    FINAL_STATES = frozenset({State.SUCCEEDED, State.FAILED, State.INTERRUPTED, State.SUPERSEDED})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    draft = models.ForeignKey(ConnectorStaged, on_delete=models.CASCADE, related_name="runs")
+    report = models.CharField(max_length=16, choices=Report.choices)
+    certification = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_by = models.CharField(max_length=320, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"{self.report} run {self.id} ({self.state})"
 
 
 class ReportEntry(models.Model):

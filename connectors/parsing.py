@@ -23,7 +23,7 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
     parts: list[str] = []
     node = data
     for item in loc:
-        if isinstance(node, dict) and item not in node and isinstance(item, str):
+        if isinstance(node, dict) and item not in node and node.get("action") == item:
             # A discriminated-union tag (the action name): not a real key of the body.
             continue
         parts.append(str(item))

@@ -1,19 +1,381 @@
-"""Preview and publish pipelines (plain Python; the Celery tasks only call these)."""
+"""Preview and publish pipelines: plain Python, the Celery tasks only call these.
+
+A run goes: claim (a conditional UPDATE: one worker only) → fetch the tag into a
+temporary folder → run the checks in order, writing each check's entries as soon as it
+ends → finish (isPreviewable, or the publishing status). A heartbeat keeps the claim
+alive; the periodic sweep fails runs whose heartbeat stopped (the worker died).
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
-def run_with_retries(task, function, draft_id: str, run_id: str) -> None:
-    function(draft_id, run_id)
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from .checks.base import Application, Check, CheckContext, CheckOutcome, Finding
+from .errors import GitRepositoryNotReachable
+from .models import ConnectorStaged, PipelineRun, ReportEntry
+from .state import EntryType, Previewable, Report, Status, ensure_preview_transition
+from .update_actions import differs_from_connector, publish_draft_event, record_event, set_status
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+State = PipelineRun.State
 
 
-def run_preview(draft_id: str, run_id: str) -> None:
-    raise NotImplementedError
+class TransientPipelineError(Exception):
+    """Something outside us failed for now (network): the task retries the run later."""
 
 
-def run_publish(draft_id: str, run_id: str) -> None:
-    raise NotImplementedError
+def default_checks() -> list[Check]:
+    from .checks.code import CodeCheck  # noqa: PLC0415 - keeps API processes light
+    from .checks.dependencies import DependencyCheck  # noqa: PLC0415
+    from .checks.secrets import SecretCheck  # noqa: PLC0415
+    from .checks.specification import SpecificationCheck  # noqa: PLC0415
+    from .checks.structure import StructureCheck  # noqa: PLC0415
+
+    return [SpecificationCheck(), StructureCheck(), DependencyCheck(), CodeCheck(), SecretCheck()]
 
 
-def sweep_interrupted_runs() -> int:
-    return 0
+# --- claiming and keeping a run ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    run_id: uuid.UUID
+    draft_id: uuid.UUID
+    report: str
+    certification: bool
+    url: str
+    tag: str
+
+
+def claim(run_id: str) -> ClaimedRun | None:
+    """Take a queued run for this worker; None if another has it or it is over.
+
+    A redelivered task (its worker died) finds the run already claimed and returns:
+    the run is never executed twice; the sweep finishes it.
+    """
+    now = timezone.now()
+    taken = PipelineRun.objects.filter(id=run_id, state=State.QUEUED).update(
+        state=State.RUNNING, started_at=now, heartbeat_at=now
+    )
+    if not taken:
+        return None
+    run = PipelineRun.objects.select_related("draft").get(id=run_id)
+    PipelineRun.objects.filter(id=run_id).update(attempts=run.attempts + 1)
+    return ClaimedRun(
+        run_id=run.id,
+        draft_id=run.draft_id,
+        report=run.report,
+        certification=run.certification,
+        url=run.draft.repository_url,
+        tag=run.draft.repository_tag,
+    )
+
+
+class Heartbeat:
+    """Refreshes ``heartbeat_at`` every few seconds while the run works."""
+
+    def __init__(self, run_id: uuid.UUID, interval: float = HEARTBEAT_SECONDS) -> None:
+        self.run_id = run_id
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{run_id}")
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                PipelineRun.objects.filter(id=self.run_id, state=State.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            close_old_connections()
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 1)
+
+
+# --- writing entries -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    type: str
+    title: str
+    message: str | None = None
+    application: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+def entries_for(check_name: str, outcome: CheckOutcome) -> list[NewEntry]:
+    """The check's summary line, then one entry per finding."""
+    summary_type = {
+        "succeeded": EntryType.INFORMATION,
+        "skipped": EntryType.WARNING,
+        "failed": EntryType.ERROR,
+    }[outcome.status]
+    entries = [NewEntry(summary_type, f"{check_name} check {outcome.status}", outcome.summary)]
+    entries += [_finding_entry(check_name, finding) for finding in outcome.findings]
+    return entries
+
+
+def _finding_entry(check_name: str, finding: Finding) -> NewEntry:
+    return NewEntry(
+        type=finding.type,
+        title=check_name,
+        message=finding.message,
+        application=finding.application,
+        file=finding.file,
+        line=finding.line,
+    )
+
+
+def write_entries(run: ClaimedRun, entries: Sequence[NewEntry]) -> bool:
+    """Append entries to the run's report; False if the run is no longer current."""
+    with transaction.atomic():
+        if not _still_current(run):
+            return False
+        ReportEntry.objects.bulk_create(
+            ReportEntry(
+                draft_id=run.draft_id,
+                report=run.report,
+                run_id=run.run_id,
+                type=e.type,
+                title=e.title[:512],
+                message=e.message,
+                application=e.application,
+                file=e.file,
+                line=e.line,
+            )
+            for e in entries
+        )
+        PipelineRun.objects.filter(id=run.run_id).update(heartbeat_at=timezone.now())
+    transaction.on_commit(lambda: publish_draft_event(run.draft_id, "entry"))
+    return True
+
+
+def _still_current(run: ClaimedRun) -> bool:
+    field = "preview_run_id" if run.report == Report.PREVIEW else "publish_run_id"
+    current = ConnectorStaged.objects.filter(id=run.draft_id, **{field: run.run_id}).exists()
+    return current and PipelineRun.objects.filter(id=run.run_id, state=State.RUNNING).exists()
+
+
+# --- finishing ---------------------------------------------------------------------------------
+
+
+def finish(run: ClaimedRun, *, succeeded: bool, state: str | None = None) -> bool:
+    """Set the draft's outcome and bump its version. False if the run was no longer current.
+
+    Locks the draft row. Publishing success creates/updates the production Connector
+    (private publish) or sends the draft to certification.
+    """
+    from .services import publish_to_production  # noqa: PLC0415
+
+    final_state = state or (State.SUCCEEDED if succeeded else State.FAILED)
+    with transaction.atomic():
+        draft = (
+            ConnectorStaged.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("connector")
+            .filter(id=run.draft_id)
+            .first()
+        )
+        ended = PipelineRun.objects.filter(id=run.run_id, state=State.RUNNING).update(
+            state=final_state, finished_at=timezone.now()
+        )
+        if draft is None or not ended:
+            return False
+        changed: list[str] = []
+        if run.report == Report.PREVIEW:
+            if draft.preview_run_id != run.run_id:
+                return False
+            outcome = Previewable.TRUE if succeeded else Previewable.FALSE
+            ensure_preview_transition(draft.is_previewable, outcome)
+            draft.is_previewable = outcome
+            changed = ["is_previewable"]
+            summary = f"preview {'succeeded' if succeeded else 'failed'}"
+        else:
+            if draft.publish_run_id != run.run_id or draft.status != Status.PROCESSING:
+                return False
+            from .update_actions import Change, Actor  # noqa: PLC0415
+
+            change = Change(draft=draft, actor=Actor(label="pipeline"), snapshots={})
+            if not succeeded:
+                set_status(change, Status.FAILED)
+            elif run.certification:
+                set_status(change, Status.READY_FOR_CERTIFICATION)
+            else:
+                set_status(change, Status.PUBLISHED)
+                publish_to_production(draft=draft, certified=False)
+            changed = list(change.changed)
+            summary = f"publishing ended: {draft.status}"
+        draft.version += 1
+        draft.has_changes = differs_from_connector(draft)
+        draft.save(update_fields=[*changed, "version", "has_changes", "last_modified_at"])
+        record_event(draft, kind="state", actor="pipeline", summary=summary)
+    transaction.on_commit(lambda: publish_draft_event(run.draft_id, "state"))
+    return True
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def _applications(root, spec) -> list[Application]:
+    from .spec.acceptance import read_specification  # noqa: PLC0415
+
+    path = root / "connect.yaml"
+    if not path.is_file():
+        return []
+    try:
+        accepted = read_specification(path.read_bytes())
+    except Exception:  # noqa: BLE001 - the specification check reports what is wrong
+        return []
+    return [Application(name=n, type=t, path=root / n) for n, t in accepted.applications]
+
+
+def _load_spec(root):
+    from .spec.loader import load_spec  # noqa: PLC0415
+
+    path = root / "connect.yaml"
+    try:
+        return load_spec(path.read_bytes()) if path.is_file() else None
+    except Exception:  # noqa: BLE001 - reported by the specification check
+        return None
+
+
+def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
+    """Fetch, check, write entries. True when no check failed. Raises TransientPipelineError."""
+    from .checks.advisories import TransientCheckError  # noqa: PLC0415
+    from .repositories import RepositoryRejected, checkout  # noqa: PLC0415
+
+    kind = "Preview" if run.report == Report.PREVIEW else "Publishing"
+    if not write_entries(
+        run,
+        [NewEntry(EntryType.INFORMATION, f"{kind} started", f"Fetching {run.url} at tag {run.tag}.")],
+    ):
+        return False
+    timings: dict[str, float] = {}
+    failed = False
+    try:
+        started = time.perf_counter()
+        with checkout(run.url, run.tag) as repository:
+            timings["fetch"] = time.perf_counter() - started
+            context = CheckContext(
+                root=repository.path,
+                applications=_applications(repository.path, None),
+                spec=_load_spec(repository.path),
+                options={"advisory_source": settings.CONNECTORS_ADVISORY_SOURCE},
+            )
+            for check in checks if checks is not None else default_checks():
+                started = time.perf_counter()
+                try:
+                    outcome = check.run(context)
+                except TransientCheckError as exc:
+                    raise TransientPipelineError(str(exc)) from exc
+                timings[check.name] = time.perf_counter() - started
+                failed |= outcome.status == "failed"
+                if not write_entries(run, entries_for(check.name, outcome)):
+                    return False
+    except GitRepositoryNotReachable as exc:
+        failed = True
+        write_entries(run, [NewEntry(EntryType.ERROR, "Repository could not be fetched", exc.message)])
+    except RepositoryRejected as exc:
+        failed = True
+        write_entries(run, [NewEntry(EntryType.ERROR, "Repository rejected", str(exc))])
+    PipelineRun.objects.filter(id=run.run_id).update(timings=timings)
+    return not failed
+
+
+def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
+    """Run one claimed preview or publish to its end. Quietly returns if the run is not ours."""
+    claimed = claim(run_id)
+    if claimed is None:
+        logger.info("Run %s is already taken or over; nothing to do", run_id)
+        return
+    with Heartbeat(claimed.run_id):
+        try:
+            succeeded = execute(claimed, checks)
+        except TransientPipelineError:
+            release(claimed)
+            raise
+        except Exception as exc:
+            logger.exception("Run %s failed unexpectedly", run_id)
+            write_entries(
+                claimed,
+                [NewEntry(EntryType.ERROR, "Internal error", f"The run stopped: {type(exc).__name__}.")],  # noqa: E501
+            )
+            succeeded = False
+    finish(claimed, succeeded=succeeded)
+
+
+def release(run: ClaimedRun) -> None:
+    """Give a run back to the queue for a retry, without its partial entries."""
+    with transaction.atomic():
+        ReportEntry.objects.filter(run_id=run.run_id).delete()
+        PipelineRun.objects.filter(id=run.run_id, state=State.RUNNING).update(state=State.QUEUED)
+
+
+def run_with_retries(task, draft_id: str, run_id: str) -> None:
+    """Celery glue: transient failures retry with exponential backoff, others do not."""
+    try:
+        run_pipeline(run_id)
+    except TransientPipelineError as exc:
+        if task.request.retries >= task.max_retries:
+            fail_run(run_id, "The run could not reach an outside service after several tries: "
+                     f"{exc}")
+            return
+        raise task.retry(exc=exc, countdown=min(2 ** task.request.retries, 60)) from exc
+
+
+def fail_run(run_id: str, message: str, *, state: str = State.FAILED) -> bool:
+    """End a run as failed with an Error entry saying why (sweep, admin, retries exhausted)."""
+    run = PipelineRun.objects.select_related("draft").filter(id=run_id).first()
+    if run is None or run.state in PipelineRun.FINAL_STATES:
+        return False
+    if run.state == State.QUEUED:
+        PipelineRun.objects.filter(id=run_id, state=State.QUEUED).update(state=State.RUNNING)
+    claimed = ClaimedRun(
+        run.id, run.draft_id, run.report, run.certification,
+        run.draft.repository_url, run.draft.repository_tag,
+    )
+    write_entries(claimed, [NewEntry(EntryType.ERROR, "Run interrupted", message)])
+    return finish(claimed, succeeded=False, state=state)
+
+
+def sweep_interrupted_runs(*, now=None) -> int:
+    """Fail runs whose worker died (no heartbeat) or that no worker ever took."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.CONNECTORS_STALE_RUN_SECONDS)
+    runs = list(
+        PipelineRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=stale).values_list("id", flat=True)  # noqa: E501
+    ) + list(
+        PipelineRun.objects.filter(
+            state=State.QUEUED, created_at__lt=now - timedelta(seconds=settings.CONNECTORS_UNCLAIMED_RUN_SECONDS)  # noqa: E501
+        ).values_list("id", flat=True)
+    )
+    swept = 0
+    for run_id in runs:
+        swept += fail_run(
+            str(run_id),
+            "The run was interrupted (its worker stopped before finishing). Request it again.",
+            state=State.INTERRUPTED,
+        )
+    return swept
+
+
+RunFunction = Callable[[str], None]

@@ -45,6 +45,7 @@ _HARDENING_CONFIG = (
     "core.hooksPath=/dev/null",  # no hook runs, whoever configured it
     "submodule.recurse=false",
     "fetch.recurseSubmodules=false",
+    "fetch.unpackLimit=1",  # keep the pack as it arrives, so the size guard sees it grow
     "gc.auto=0",  # nothing may outlive the temporary directory
     "maintenance.auto=false",
     "advice.detachedHead=false",
@@ -116,7 +117,9 @@ def resolve_tag(url: str, tag: str) -> str:
     ensure_location_allowed(url, tag)
     ref = f"refs/tags/{tag}"
     with _scratch_directory() as scratch:
-        result = _run_remote_git(["ls-remote", "--tags", "--", url, ref, f"{ref}^{{}}"], url, scratch)
+        result = _run_remote_git(
+            ["ls-remote", "--tags", "--", url, ref, f"{ref}^{{}}"], url, scratch
+        )
     if result.returncode != 0:
         _log_failure("ls-remote", url, result)
         raise GitRepositoryNotReachable(
@@ -219,7 +222,8 @@ def _is_allowed_network_url(parts: SplitResult) -> bool:
 
 def _is_allowed_file_url(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.netloc in ("", "localhost") and parts.path.startswith("/") and len(parts.path) > 1
+    # git reads everything after "file://" as the path: a host part would make it relative.
+    return parts.netloc == "" and parts.path.startswith("/") and len(parts.path) > 1
 
 
 def _is_allowed_tag(tag: str) -> bool:
@@ -289,6 +293,7 @@ def _tagged_commit(git_dir: Path, url: str, tag: str, scratch: Path) -> str:
     result = _run_local_git(
         [f"--git-dir={git_dir}", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
         scratch,
+        check=False,
     )
     if result.returncode != 0:
         raise GitRepositoryNotReachable(
@@ -337,8 +342,13 @@ def _read_blob_prefix(git_dir: Path, blob: str, limit: int, scratch: Path) -> by
         start_new_session=True,
     ) as process:
         assert process.stdout is not None
-        content = process.stdout.read(limit)
-        _stop(process)
+        try:
+            content = process.stdout.read(limit)
+            # Fewer bytes than asked: git reached the end, and must have succeeded.
+            if len(content) < limit and process.wait(timeout=_POLL_SECONDS * 50) != 0:
+                raise GitRepositoryNotReachable("Git could not read the fetched repository.")
+        finally:
+            _stop(process)
     return content
 
 
@@ -391,6 +401,7 @@ def _check_out(git_dir: Path, tree: Path, commit: str, scratch: Path) -> None:
         [f"--git-dir={git_dir}", f"--work-tree={tree}", "checkout", "--quiet", "--force"]
         + ["--detach", "--no-recurse-submodules", commit],
         scratch,
+        check=False,
     )
     if result.returncode != 0:
         raise RepositoryRejected(f"The commit {commit} could not be checked out.")
@@ -451,19 +462,24 @@ def _run_remote_git(
         ) from timed_out
 
 
-def _run_local_git(args: list[str], cwd: Path) -> _GitResult:
-    """Run a git command on our own repository. Raises GitRepositoryNotReachable on timeout."""
+def _run_local_git(args: list[str], cwd: Path, *, check: bool = True) -> _GitResult:
+    """Run a git command on our own, fetched repository.
+
+    Raises GitRepositoryNotReachable on timeout, and when git fails unless ``check`` is off.
+    """
     try:
-        return _run_git(args, cwd)
+        result = _run_git(args, cwd)
     except _GitTimedOut as timed_out:
         raise GitRepositoryNotReachable(
             "Git timed out while reading the fetched repository."
         ) from timed_out
+    if check and result.returncode != 0:
+        logger.warning("git %s failed (exit %s): %s", args, result.returncode, result.stderr)
+        raise GitRepositoryNotReachable("Git could not read the fetched repository.")
+    return result
 
 
-def _run_git(
-    args: list[str], cwd: Path, *, guard: Callable[[], None] | None = None
-) -> _GitResult:
+def _run_git(args: list[str], cwd: Path, *, guard: Callable[[], None] | None = None) -> _GitResult:
     """Run git with output in files (never a full pipe), killing its process group on exit.
 
     Raises _GitTimedOut after CONNECTORS_GIT_TIMEOUT_SECONDS, and whatever ``guard`` raises
@@ -488,7 +504,9 @@ def _run_git(
         return _GitResult(process.returncode, stdout.read(), stderr.read().decode(errors="replace"))
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float, guard: Callable[[], None] | None) -> None:
+def _wait(
+    process: subprocess.Popen[bytes], timeout: float, guard: Callable[[], None] | None
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()

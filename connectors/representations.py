@@ -54,36 +54,33 @@ def _shared(row: ConnectorFields) -> dict[str, Any]:
     return data
 
 
-def _entry(entry: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"type": entry.type, "title": entry.title}
-    if entry.message is not None:
-        data["message"] = entry.message
-    data["createdAt"] = timestamp(entry.created_at)
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": entry["type"], "title": entry["title"]}
+    if entry["message"] is not None:
+        data["message"] = entry["message"]
+    data["createdAt"] = timestamp(entry["created_at"])
     for name in ("application", "file", "line"):
-        value = getattr(entry, name)
-        if value is not None:
-            data[name] = value
+        if entry[name] is not None:
+            data[name] = entry[name]
     return data
 
 
 def draft_representation(draft: ConnectorStaged) -> dict[str, Any]:
-    """Expects ``report_entries`` and ``certification_comments`` prefetched (see selectors)."""
+    """Expects ``entries`` and ``comments`` attached (``selectors.attach_details``)."""
     data: dict[str, Any] = {"id": str(draft.id), "version": draft.version}
     data.update(_shared(draft))
     data["privateProjects"] = list(draft.private_projects)
     data["supportedRegions"] = list(draft.supported_regions)
-    comments = list(draft.certification_comments.all())
-    if comments:
+    if draft.comments:
         data["certificationInfo"] = {
             "comments": [
-                {"userId": c.user_id, "datetime": timestamp(c.datetime), "comment": c.comment}
-                for c in comments
+                {"userId": c["user_id"], "datetime": timestamp(c["datetime"]), "comment": c["comment"]}  # noqa: E501
+                for c in draft.comments
             ]
         }
     data["status"] = draft.status
-    entries = list(draft.report_entries.all())
-    publishing = [_entry(e) for e in entries if e.report == Report.PUBLISHING]
-    preview = [_entry(e) for e in entries if e.report == Report.PREVIEW]
+    publishing = [_entry(e) for e in draft.entries if e["report"] == Report.PUBLISHING]
+    preview = [_entry(e) for e in draft.entries if e["report"] == Report.PREVIEW]
     if publishing:
         data["publishingReport"] = {"entries": publishing}
     data["alreadyListed"] = draft.already_listed

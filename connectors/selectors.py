@@ -32,9 +32,34 @@ class Page:
     sort: Sequence[tuple[str, bool]]  # (API field, descending)
 
 
+ENTRY_COLUMNS = ("draft_id", "report", "type", "title", "message", "application", "file", "line", "created_at")  # noqa: E501
+COMMENT_COLUMNS = ("draft_id", "user_id", "comment", "datetime")
+
+
+def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
+    """Report entries and comments of all ``drafts`` in one query each, in written order.
+
+    Rows come as plain dicts (``draft.entries``, ``draft.comments``): these are read on
+    every API request, and building model instances for them is most of its cost.
+    """
+    from certification.models import CertificationComment  # noqa: PLC0415 - upper app
+
+    by_id = {draft.id: draft for draft in drafts}
+    for draft in drafts:
+        draft.entries, draft.comments = [], []
+    if not by_id:
+        return drafts
+    for entry in ReportEntry.objects.filter(draft_id__in=by_id).order_by("id").values(*ENTRY_COLUMNS):  # noqa: E501
+        by_id[entry["draft_id"]].entries.append(entry)
+    comments = CertificationComment.objects.filter(draft_id__in=by_id).order_by("id")
+    for comment in comments.values(*COMMENT_COLUMNS):
+        by_id[comment["draft_id"]].comments.append(comment)
+    return drafts
+
+
 def with_details(drafts: QuerySet[ConnectorStaged]) -> QuerySet[ConnectorStaged]:
-    """Report entries and comments in one query each, in the order they were written."""
-    from certification.models import CertificationComment  # noqa: PLC0415 - reverse relation
+    """The same, for querysets whose callers iterate them (admin, pages)."""
+    from certification.models import CertificationComment  # noqa: PLC0415 - upper app
 
     return drafts.prefetch_related(
         Prefetch("report_entries", queryset=ReportEntry.objects.order_by("id")),
@@ -77,12 +102,11 @@ def get_draft(
     key: str | None = None,
     details: bool = True,
 ) -> ConnectorStaged:
-    drafts = drafts_of(projects).select_related("connector")
-    if details:
-        drafts = with_details(drafts)
-    draft = drafts.filter(draft_lookup(id=id, key=key)).first()
+    draft = drafts_of(projects).filter(draft_lookup(id=id, key=key)).first()
     if draft is None:
         raise not_found(id=id, key=key)
+    if details:
+        attach_details([draft])
     return draft
 
 
@@ -125,8 +149,8 @@ def query_drafts(
     total = drafts.count()
     if page.limit == 0 or page.offset >= total:
         return total, []
-    rows = with_details(drafts.order_by(*_ordering(page.sort)))
-    return total, list(rows[page.offset : page.offset + page.limit])
+    rows = drafts.order_by(*_ordering(page.sort))[page.offset : page.offset + page.limit]
+    return total, attach_details(list(rows))
 
 
 def visible_connectors(project: Project) -> QuerySet[Connector]:

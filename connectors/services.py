@@ -22,7 +22,7 @@ from .models import (
     DraftEvent,
     Project,
 )
-from .selectors import draft_lookup, drafts_of, not_found, with_details
+from .selectors import attach_details, draft_lookup, drafts_of, not_found
 from .snapshots import read_repository_snapshot
 from .update_actions import Actor, publish_draft_event, record_event
 from .values import integration_mask
@@ -76,7 +76,7 @@ def create_draft(
             raise DuplicateField(field="key", value=draft.key) from exc
         raise
     transaction.on_commit(lambda: publish_draft_event(row.id, "created"))
-    return with_details(ConnectorStaged.objects.filter(pk=row.pk)).get()
+    return attach_details([row])[0]
 
 
 def delete_draft(
@@ -95,13 +95,14 @@ def delete_draft(
 
     with transaction.atomic():
         draft = (
-            with_details(drafts_of(projects))
+            drafts_of(projects)
             .select_for_update(of=("self",))
             .filter(draft_lookup(id=id, key=key))
             .first()
         )
         if draft is None:
             raise not_found(id=id, key=key)
+        attach_details([draft])
         if version is not None and version != draft.version:
             raise ConcurrentModification(expected=version, current=draft.version)
         representation = draft_representation(draft)

@@ -9,12 +9,12 @@ from . import pipelines
 
 @shared_task(name="connectors.run_preview", bind=True, acks_late=True, max_retries=5)
 def run_preview(self, draft_id: str, run_id: str) -> None:
-    pipelines.run_with_retries(self, pipelines.run_preview, draft_id, run_id)
+    pipelines.run_with_retries(self, draft_id, run_id)
 
 
 @shared_task(name="connectors.run_publish", bind=True, acks_late=True, max_retries=5)
 def run_publish(self, draft_id: str, run_id: str) -> None:
-    pipelines.run_with_retries(self, pipelines.run_publish, draft_id, run_id)
+    pipelines.run_with_retries(self, draft_id, run_id)
 
 
 @shared_task(name="connectors.sweep_interrupted_runs")

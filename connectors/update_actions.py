@@ -25,7 +25,15 @@ from .errors import (
     ConnectorStagedPreviewRequestUnderProcess,
     InvalidOperation,
 )
-from .models import SHARED_FIELDS, Connector, ConnectorStaged, DraftEvent, Project, ReportEntry
+from .models import (
+    SHARED_FIELDS,
+    Connector,
+    ConnectorStaged,
+    DraftEvent,
+    PipelineRun,
+    Project,
+    ReportEntry,
+)
 from .snapshots import RepositorySnapshot, read_repository_snapshot
 from .selectors import draft_lookup, drafts_of, not_found
 from .state import Previewable, Report, Status, ensure_preview_transition, ensure_transition
@@ -108,6 +116,10 @@ def set_repository(change: Change, action: schemas.SetRepository) -> None:
     if moved and draft.is_previewable != Previewable.NONE:
         # A preview is for one tag: the new tag has none yet.
         ensure_preview_transition(draft.is_previewable, Previewable.NONE)
+        if draft.preview_run_id is not None:
+            PipelineRun.objects.filter(id=draft.preview_run_id).exclude(
+                state__in=PipelineRun.FINAL_STATES
+            ).update(state=PipelineRun.State.SUPERSEDED, finished_at=timezone.now())
         change.set("is_previewable", Previewable.NONE)
         change.set("preview_run_id", None)
 
@@ -190,12 +202,9 @@ def update_previewable(change: Change, action: schemas.UpdatePreviewable) -> Non
     if draft.is_previewable == Previewable.PENDING:
         raise ConnectorStagedPreviewRequestUnderProcess()
     ensure_preview_transition(draft.is_previewable, Previewable.PENDING)
-    run_id = uuid.uuid4()
+    run = _new_run(change, Report.PREVIEW, certification=False)
     change.set("is_previewable", Previewable.PENDING)
-    change.set("preview_run_id", run_id)
-    change.set("preview_started_at", timezone.now())
-    ReportEntry.objects.filter(draft=draft, report=Report.PREVIEW).delete()
-    change.after_commit.append(lambda: _enqueue("preview", draft.id, run_id))
+    change.set("preview_run_id", run.id)
 
 
 @handles("publish")
@@ -213,14 +222,9 @@ def publish(change: Change, action: schemas.Publish) -> None:
         and not differs_from_connector(draft)
     ):
         raise ConnectorAlreadyCertified()
-    ensure_transition(draft.status, Status.PROCESSING)
-    run_id = uuid.uuid4()
+    run = _new_run(change, Report.PUBLISHING, certification=action.certification)
     set_status(change, Status.PROCESSING)
-    change.set("publish_run_id", run_id)
-    change.set("publish_started_at", timezone.now())
-    change.set("publish_certification", action.certification)
-    ReportEntry.objects.filter(draft=draft, report=Report.PUBLISHING).delete()
-    change.after_commit.append(lambda: _enqueue("publish", draft.id, run_id))
+    change.set("publish_run_id", run.id)
 
 
 @handles("unlist")
@@ -257,11 +261,27 @@ def differs_from_connector(draft: ConnectorStaged) -> bool:
     return any(getattr(draft, name) != getattr(connector, name) for name in SHARED_FIELDS)
 
 
-def _enqueue(kind: str, draft_id: uuid.UUID, run_id: uuid.UUID) -> None:
-    from . import tasks  # noqa: PLC0415 - Celery app loads late
+def _new_run(change: Change, report: str, *, certification: bool) -> PipelineRun:
+    """A fresh run replaces the report's entries; its task is sent after commit."""
+    draft = change.draft
+    current = draft.preview_run_id if report == Report.PREVIEW else draft.publish_run_id
+    if current is not None:
+        PipelineRun.objects.filter(id=current).exclude(state__in=PipelineRun.FINAL_STATES).update(
+            state=PipelineRun.State.SUPERSEDED, finished_at=timezone.now()
+        )
+    ReportEntry.objects.filter(draft=draft, report=report).delete()
+    run = PipelineRun.objects.create(
+        draft=draft, report=report, certification=certification, requested_by=change.actor.label
+    )
+    change.after_commit.append(lambda: enqueue_run(run))
+    return run
 
-    task = tasks.run_preview if kind == "preview" else tasks.run_publish
-    task.delay(str(draft_id), str(run_id))
+
+def enqueue_run(run: PipelineRun) -> None:
+    from . import tasks  # noqa: PLC0415 - the Celery app loads late
+
+    task = tasks.run_preview if run.report == Report.PREVIEW else tasks.run_publish
+    task.delay(str(run.draft_id), str(run.id))
 
 
 def snapshots_for(

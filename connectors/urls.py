@@ -1,7 +1,29 @@
-from django.urls import path
+"""The dashboard's pages: sign-in, the creator pages and (included) the certifier pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.draft_list, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("drafts/new/", views.draft_create, name="draft-create"),
+    path("drafts/<uuid:draft_id>/", views.draft_detail, name="draft-detail"),
+    path("drafts/<uuid:draft_id>/fields/<str:name>/", views.draft_field, name="draft-field"),
+    path("drafts/<uuid:draft_id>/actions/<str:name>/", views.draft_action, name="draft-action"),
+    path(
+        "drafts/<uuid:draft_id>/private-projects/<str:operation>/",
+        views.draft_private_projects,
+        name="draft-private-projects",
+    ),
+    path("drafts/<uuid:draft_id>/comments/", views.draft_comments, name="draft-comments"),
+    path("drafts/<uuid:draft_id>/delete/", views.draft_delete, name="draft-delete"),
+    path("drafts/<uuid:draft_id>/live/", views.draft_live, name="draft-live"),
+    path("certification/", include("certification.urls")),
 ]

@@ -1,12 +1,831 @@
-"""The creator pages."""
+"""The creator pages: the draft list, the create form and the draft page.
+
+Reads go through the selectors scoped to the signed-in user's projects (another project's
+draft is a 404); every change goes through ``apply_update_actions`` or the services, the
+same functions the REST API calls. An htmx request gets the fragment it targets plus
+out-of-band swaps of the regions that follow the draft's state; a plain form post
+redirects (PRG), so the pages work without JavaScript.
+
+Versions: every form carries the draft version its region was rendered with (a hidden
+``version`` input of class ``draft-version``). A successful change moves the inputs that
+held the old version to the new one (the rest of the page is still accurate, since only
+the user's own change happened); a stale form gets a 409 that lists what changed.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import schemas
+from .errors import ConcurrentModification, ConnectError, ResourceNotFound
+from .forms import (
+    CREATOR_FIELDS,
+    EDITABLE_FIELDS,
+    FIELDS_BY_NAME,
+    GENERAL,
+    FieldSpec,
+    action_body,
+    current_values,
+    draft_body,
+    draft_controls,
+    errors_by_field,
+    is_running,
+    parse_action,
+    posted_values,
+)
+from .models import ConnectorStaged, DraftEvent, Project, ReportEntry
+from .parsing import parse
+from .selectors import Page, get_draft, query_drafts
+from .services import create_draft, delete_draft
+from .state import Report, Status
+from .templatetags.dashboard import is_certifier
+from .update_actions import Actor, apply_update_actions, production_connector
+from .values import INTEGRATION_TYPES, REGIONS
+
+DRAFT_PAGE = "connectors/draft_detail.html"
+PAGE_SIZE = 20
+HISTORY_LIMIT = 200
+# How often the draft page asks for new report entries while a pipeline runs.
+POLL_INTERVAL = "1s"
+
+
+# --- who and what ---------------------------------------------------------------------------
+
+
+def user_projects(user: Any) -> QuerySet[Project]:
+    """The projects whose drafts the user creates and sees."""
+    return Project.objects.filter(members=user)
+
+
+def actor_for(request: HttpRequest) -> Actor:
+    return Actor(label=request.user.get_username(), user=request.user)
+
+
+def load_draft(request: HttpRequest, draft_id: Any) -> ConnectorStaged:
+    """The draft if it belongs to one of the user's projects; a 404 otherwise."""
+    try:
+        return get_draft(projects=user_projects(request.user), id=str(draft_id))
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def as_version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def posted_version(data: QueryDict) -> int | None:
+    return as_version(data.get("version"))
+
+
+def changes_since(draft: ConnectorStaged, version: int) -> list[DraftEvent]:
+    """What happened to the draft after ``version``: shown when a form was stale."""
+    return list(draft.events.filter(version__gt=version).order_by("id"))
+
+
+class MissingVersion(ConnectError):
+    """A form without its draft version (a hand-made or truncated post)."""
+
+    code = "InvalidInput"
+    status = 400
+    default_message = "The form did not say which version of the draft it edits: reload the page."
+
+
+class FormFieldError(ConnectError):
+    """A form value the API body has no place for (the project of a new draft)."""
+
+    code = "InvalidInput"
+    status = 400
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+# --- the draft page's regions ---------------------------------------------------------------
+
+
+@dataclass
+class FieldView:
+    """One editable field as the page shows it: its value, or its form."""
+
+    spec: FieldSpec
+    current: dict[str, Any]
+    version: int
+    editing: bool = False
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    conflict: list[DraftEvent] | None = None
+    focus: bool = False
+
+    @property
+    def form(self) -> dict[str, Any]:
+        return self.values or self.current
+
+
+def field_view(spec: FieldSpec, draft: ConnectorStaged, version: int, **state: Any) -> FieldView:
+    return FieldView(spec=spec, current=current_values(spec, draft), version=version, **state)
+
+
+def report_mark(entries: list[ReportEntry]) -> str:
+    """What the page holds of a report: ``<count>-<last entry id>``."""
+    return f"{len(entries)}-{entries[-1].id if entries else 0}"
+
+
+def read_mark(raw: str | None) -> tuple[int, int] | None:
+    count, _, last = (raw or "").partition("-")
+    if count.isdigit() and last.isdigit():
+        return int(count), int(last)
+    return None
+
+
+def page_context(
+    draft: ConnectorStaged,
+    *,
+    page_version: int | None = None,
+    field_states: dict[str, dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Everything the draft page's regions show."""
+    version = draft.version if page_version is None else page_version
+    connector = production_connector(draft)
+    certified_without_changes = bool(connector and connector.certified and not draft.has_changes)
+    entries = list(draft.report_entries.all())
+    preview = [e for e in entries if e.report == Report.PREVIEW]
+    publishing = [e for e in entries if e.report == Report.PUBLISHING]
+    states = field_states or {}
+    context = {
+        "draft": draft,
+        "connector": connector,
+        "page_version": version,
+        "controls": draft_controls(draft, certified_without_changes=certified_without_changes),
+        "fields": [
+            field_view(spec, draft, version, **states.get(spec.name, {}))
+            for spec in EDITABLE_FIELDS
+        ],
+        "preview_entries": preview,
+        "publishing_entries": publishing,
+        "poll": {"preview": report_mark(preview), "publishing": report_mark(publishing)},
+        "running": is_running(draft),
+        "poll_interval": POLL_INTERVAL,
+        "comments": list(draft.certification_comments.all()),
+        "events": list(draft.events.order_by("-id")[:HISTORY_LIMIT]),
+        "comment_url": reverse("draft-comments", args=[draft.id]),
+    }
+    context.update(extra)
+    return context
+
+
+def render_region(request: HttpRequest, name: str, context: dict[str, Any], **extra: Any) -> str:
+    """One region of the draft page (a partial), for a response or an out-of-band swap."""
+    template = name if name.endswith(".html") else f"{DRAFT_PAGE}#{name}"
+    return render_to_string(template, {**context, **extra}, request)
+
+
+STATE_REGIONS = (
+    "summary",
+    "actions",
+    "connectors/_diff.html",
+    "connectors/_applications.html",
+    "connectors/_history.html",
+    "poller",
+)
+
+
+def out_of_band(
+    request: HttpRequest,
+    context: dict[str, Any],
+    *,
+    regions: tuple[str, ...] = STATE_REGIONS,
+    skip: tuple[str, ...] = (),
+    old_version: int | None = None,
+) -> str:
+    """The regions that follow the draft's state, as out-of-band swaps, and the version move."""
+    parts = [
+        render_region(request, name, context, oob=True) for name in regions if name not in skip
+    ]
+    new_version = context["page_version"]
+    if old_version is not None and old_version != new_version:
+        parts.append(
+            render_to_string(
+                "connectors/_version_sync.html", {"old": old_version, "new": new_version}
+            )
+        )
+    return "".join(parts)
+
+
+def fragment_response(html: str, *, status: int = 200) -> HttpResponse:
+    return HttpResponse(html, status=status)
+
+
+def draft_url(draft: ConnectorStaged, anchor: str = "") -> str:
+    url = reverse("draft-detail", args=[draft.id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- the list -------------------------------------------------------------------------------
+
+SORTS: dict[str, tuple[str, str, bool]] = {
+    # form value: (label, API sort field, descending)
+    "-createdAt": ("Newest first", "createdAt", True),
+    "createdAt": ("Oldest first", "createdAt", False),
+    "-lastModifiedAt": ("Recently changed", "lastModifiedAt", True),
+    "name": ("Name A–Z", "name", False),
+    "-name": ("Name Z–A", "name", True),
+    "key": ("Key A–Z", "key", False),
+}
+DEFAULT_SORT = "-createdAt"
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    text: str
+    statuses: list[str]
+    private: str  # "", "yes", "no"
+    types: list[str]
+    sort: str
+    page: int
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> ListFilters:
+        """Lenient: an unknown value in a bookmarked URL is ignored, not an error page."""
+        page = params.get("page", "1")
+        sort = params.get("sort", DEFAULT_SORT)
+        return cls(
+            text=params.get("q", "").strip()[:200],
+            statuses=[s for s in params.getlist("status") if s in Status.values],
+            private=params.get("private", "") if params.get("private") in ("yes", "no") else "",
+            types=[t for t in params.getlist("type") if t in INTEGRATION_TYPES],
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            page=max(int(page), 1) if page.isdigit() else 1,
+        )
+
+    def query(self, page: int) -> str:
+        params = QueryDict(mutable=True)
+        if self.text:
+            params["q"] = self.text
+        params.setlist("status", self.statuses)
+        if self.private:
+            params["private"] = self.private
+        params.setlist("type", self.types)
+        if self.sort != DEFAULT_SORT:
+            params["sort"] = self.sort
+        if page > 1:
+            params["page"] = str(page)
+        return params.urlencode()
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+@require_GET
+def draft_list(request: HttpRequest) -> HttpResponse:
+    projects = user_projects(request.user)
+    has_projects = projects.exists()
+    if not has_projects and is_certifier(request.user):
+        return redirect("certification-queue")
+    filters = ListFilters.from_query(request.GET)
+    _label, sort_field, descending = SORTS[filters.sort]
+    total, drafts = query_drafts(
+        projects=projects,
+        page=Page(
+            limit=PAGE_SIZE,
+            offset=(filters.page - 1) * PAGE_SIZE,
+            sort=[(sort_field, descending)],
+        ),
+        is_private={"yes": True, "no": False}.get(filters.private),
+        integration_types=filters.types,
+        status=filters.statuses,
+        text=filters.text or None,
+    )
+    pages = max(math.ceil(total / PAGE_SIZE), 1)
+    context = {
+        "drafts": drafts,
+        "total": total,
+        "filters": filters,
+        "has_projects": has_projects,
+        "several_projects": projects.count() > 1,
+        "page": filters.page,
+        "pages": pages,
+        "previous_query": filters.query(filters.page - 1) if filters.page > 1 else None,
+        "next_query": filters.query(filters.page + 1) if filters.page < pages else None,
+        "statuses": Status.values,
+        "integration_types": INTEGRATION_TYPES,
+        "sorts": [(value, label) for value, (label, _f, _d) in SORTS.items()],
+    }
+    template = "connectors/draft_list.html"
+    if request.htmx and request.htmx.target == "draft-table":
+        template += "#table"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+# --- creating -------------------------------------------------------------------------------
+
+
+def create_form_context(
+    request: HttpRequest,
+    projects: list[Project],
+    data: QueryDict | None,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """Values and errors keyed with underscores (``creator_email``) for the template."""
+    user = request.user
+    defaults = {"creator.email": user.email, "creator.name": user.get_full_name()}
+    if data is None:
+        values: dict[str, Any] = {key.replace(".", "_"): value for key, value in defaults.items()}
+        values.update({"integrationTypes": [], "supportedRegions": []})
+    else:
+        values = {key.replace(".", "_"): value for key, value in data.items()}
+        values["integrationTypes"] = data.getlist("integrationTypes")
+        values["supportedRegions"] = data.getlist("supportedRegions")
+    keyed_errors = {key.replace(".", "_"): list(value) for key, value in (errors or {}).items()}
+    # A message on a nested part we have no input for (``creator``) shows at the top.
+    known = {"key", "name", "description", "documentationUrl", "integrationTypes"}
+    known |= {"supportedRegions", "privateProjects", "project", "repository"}
+    known |= {"repository_url", "repository_tag"}
+    known |= {f"creator_{name}" for name, _label, _kind in CREATOR_FIELDS}
+    general = [m for key, value in keyed_errors.items() if key not in known for m in value]
+    return {
+        "projects": projects,
+        "values": values,
+        "errors": keyed_errors,
+        "general_errors": general,
+        "creator_fields": [
+            {
+                "id": f"creator_{name}",
+                "name": f"creator.{name}",
+                "label": label,
+                "type": kind,
+                "value": values.get(f"creator_{name}", ""),
+                "errors": keyed_errors.get(f"creator_{name}", []),
+                "required": name == "email",
+            }
+            for name, label, kind in CREATOR_FIELDS
+        ],
+        "integration_types": INTEGRATION_TYPES,
+        "regions": REGIONS,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_create(request: HttpRequest) -> HttpResponse:
+    projects = list(user_projects(request.user))
+    if not projects:
+        return render(request, "connectors/no_project.html", status=403)
+    if request.method == "GET":
+        return render(
+            request, "connectors/draft_create.html", create_form_context(request, projects, None)
+        )
+    chosen = next((p for p in projects if p.key == request.POST.get("project")), None)
+    if chosen is None and len(projects) == 1:
+        chosen = projects[0]
+    try:
+        if chosen is None:
+            raise FormFieldError(field="project", message="Choose the project the draft belongs to.")
+        body = parse(schemas.ConnectorStagedDraft, draft_body(request.POST))
+        draft = create_draft(project=chosen, draft=body, actor=actor_for(request))
+    except ConnectError as exc:
+        context = create_form_context(request, projects, request.POST, errors_by_field(exc))
+        return render(request, "connectors/draft_create.html", context, status=exc.status)
+    messages.success(request, f"Draft “{draft.name}” created.")
+    return redirect(draft_url(draft))
+
+
+# --- the draft page -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def draft_detail(request: HttpRequest, draft_id: Any) -> HttpResponse:
+    draft = load_draft(request, draft_id)
+    states: dict[str, dict[str, Any]] = {}
+    editing = request.GET.get("edit")
+    if editing in FIELDS_BY_NAME:
+        spec = FIELDS_BY_NAME[editing]
+        states[editing] = {"editing": True, "values": current_values(spec, draft), "focus": True}
+    return render(request, DRAFT_PAGE, page_context(draft, field_states=states))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_field(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse:
+    """One field of the draft page: its form (GET), its display (GET ?cancel), its save (POST)."""
+    spec = FIELDS_BY_NAME.get(name)
+    if spec is None:
+        raise Http404("No such field.")
+    draft = load_draft(request, draft_id)
+    if request.method == "GET":
+        return _field_form(request, draft, spec)
+    return _save_field(request, draft, spec)
+
+
+def _field_form(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -> HttpResponse:
+    if not request.htmx:
+        edit = "" if "cancel" in request.GET else f"?edit={spec.name}"
+        return redirect(f"{reverse('draft-detail', args=[draft.id])}{edit}#field-{spec.name}")
+    page_version = posted_version(request.GET) or draft.version
+    if "cancel" in request.GET:
+        state: dict[str, Any] = {"focus": True}
+    else:
+        state = {"editing": True, "values": current_values(spec, draft), "focus": True}
+        if page_version != draft.version:
+            # The form shows today's value: say what changed since the page was loaded.
+            state["conflict"] = changes_since(draft, page_version)
+            page_version = draft.version
+    context = page_context(draft, page_version=page_version)
+    view = field_view(spec, draft, page_version, **state)
+    return fragment_response(render_region(request, "field", context, field=view))
+
+
+def _save_field(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -> HttpResponse:
+    version = posted_version(request.POST)
+    typed = posted_values(spec, request.POST)
+    aliases = {spec.param or "": "value", "repository.url": "url", "repository.tag": "tag"}
+    aliases["repository"] = GENERAL
+    try:
+        if version is None:
+            raise MissingVersion()
+        action = parse_action(action_body(spec, request.POST))
+        apply_update_actions(
+            projects=user_projects(request.user),
+            version=version,
+            actions=[action],
+            actor=actor_for(request),
+            id=str(draft.id),
+        )
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from None
+    except ConcurrentModification:
+        draft = load_draft(request, draft.id)
+        state = {
+            "editing": True,
+            "values": typed,
+            "conflict": changes_since(draft, version or 0),
+            "focus": True,
+        }
+        # The form now holds the current version: saving again applies the user's value.
+        return _field_problem(request, draft, spec, state, draft.version, status=409, old=version)
+    except ConnectError as exc:
+        errors = errors_by_field(exc, aliases=aliases)
+        state = {"editing": True, "values": typed, "errors": errors, "focus": True}
+        return _field_problem(request, draft, spec, state, version, status=exc.status, old=None)
+    draft = load_draft(request, draft.id)
+    if not request.htmx:
+        messages.success(request, f"{spec.label} saved.")
+        return redirect(draft_url(draft, f"field-{spec.name}"))
+    context = page_context(draft)
+    view = field_view(spec, draft, draft.version, focus=True)
+    html = render_region(request, "field", context, field=view)
+    html += out_of_band(request, context, old_version=version)
+    return fragment_response(html)
+
+
+def _field_problem(
+    request: HttpRequest,
+    draft: ConnectorStaged,
+    spec: FieldSpec,
+    state: dict[str, Any],
+    version: int | None,
+    *,
+    status: int,
+    old: int | None,
+) -> HttpResponse:
+    """The field's form again with what the user typed, and why it was not saved."""
+    page_version = version if version is not None else draft.version
+    if not request.htmx:
+        context = page_context(draft, page_version=page_version, field_states={spec.name: state})
+        return render(request, DRAFT_PAGE, context, status=status)
+    context = page_context(draft, page_version=page_version)
+    view = field_view(spec, draft, page_version, **state)
+    html = render_region(request, "field", context, field=view)
+    if status == 409:
+        # The summary and history only display: showing today's state there is safe.
+        html += out_of_band(
+            request,
+            page_context(draft),
+            regions=("summary", "connectors/_history.html"),
+        )
+    return fragment_response(html, status=status)
+
+
+# --- buttons: preview, publish, unlist ------------------------------------------------------
+
+BUTTON_ACTIONS: dict[str, tuple[dict[str, Any], str]] = {
+    "preview": ({"action": "updatePreviewable"}, "Preview requested: the report follows below."),
+    "publish": (
+        {"action": "publish", "certification": False},
+        "Publishing requested: the connector will be published privately if every check passes.",
+    ),
+    "certify": (
+        {"action": "publish", "certification": True},
+        "Publishing for certification requested: a certifier reviews it once every check passes.",
+    ),
+    "unlist": ({"action": "unlist"}, "The connector is no longer listed."),
+}
+
+
+@login_required
+@require_POST
+def draft_action(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse:
+    if name not in BUTTON_ACTIONS:
+        raise Http404("No such action.")
+    body, notice = BUTTON_ACTIONS[name]
+    draft = load_draft(request, draft_id)
+    version = posted_version(request.POST)
+    try:
+        if version is None:
+            raise MissingVersion()
+        apply_update_actions(
+            projects=user_projects(request.user),
+            version=version,
+            actions=[parse_action(dict(body))],
+            actor=actor_for(request),
+            id=str(draft.id),
+        )
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from None
+    except ConcurrentModification:
+        draft = load_draft(request, draft.id)
+        extra = {"action_conflict": changes_since(draft, version or 0)}
+        return _region_problem(request, draft, "actions", draft.version, 409, extra)
+    except ConnectError as exc:
+        extra = {"action_errors": errors_by_field(exc).get(GENERAL, [exc.message])}
+        return _region_problem(request, draft, "actions", version, exc.status, extra)
+    draft = load_draft(request, draft.id)
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect(draft_url(draft, "draft-actions"))
+    context = page_context(draft, action_notice=notice)
+    html = render_region(request, "actions", context)
+    html += out_of_band(
+        request,
+        context,
+        regions=(*STATE_REGIONS, "reports"),
+        skip=("actions",),
+        old_version=version,
+    )
+    return fragment_response(html)
+
+
+def _region_problem(
+    request: HttpRequest,
+    draft: ConnectorStaged,
+    region: str,
+    version: int | None,
+    status: int,
+    extra: dict[str, Any],
+) -> HttpResponse:
+    """A region again with an error or the changes that made its form stale."""
+    page_version = version if version is not None else draft.version
+    context = page_context(draft, page_version=page_version, **extra)
+    if not request.htmx:
+        return render(request, DRAFT_PAGE, context, status=status)
+    html = render_region(request, region, context)
+    if status == 409:
+        html += out_of_band(
+            request, page_context(draft), regions=("summary", "connectors/_history.html")
+        )
+    return fragment_response(html, status=status)
+
+
+# --- private projects -----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def draft_private_projects(request: HttpRequest, draft_id: Any, operation: str) -> HttpResponse:
+    """``add`` or ``remove`` one private project (addPrivateProject/removePrivateProject)."""
+    actions = {"add": "addPrivateProject", "remove": "removePrivateProject"}
+    if operation not in actions:
+        raise Http404("No such operation.")
+    draft = load_draft(request, draft_id)
+    version = posted_version(request.POST)
+    typed = request.POST.get("privateProject", "").strip()
+    region = "private_projects"
+    try:
+        if version is None:
+            raise MissingVersion()
+        action = parse_action({"action": actions[operation], "privateProject": typed})
+        apply_update_actions(
+            projects=user_projects(request.user),
+            version=version,
+            actions=[action],
+            actor=actor_for(request),
+            id=str(draft.id),
+        )
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from None
+    except ConcurrentModification:
+        draft = load_draft(request, draft.id)
+        extra = {"projects_conflict": changes_since(draft, version or 0)}
+        if operation == "add":
+            extra["project_value"] = typed
+        return _region_problem(request, draft, region, draft.version, 409, extra)
+    except ConnectError as exc:
+        errors = errors_by_field(exc, aliases={"privateProject": "value"})
+        extra = {"projects_errors": errors, "project_value": typed if operation == "add" else ""}
+        return _region_problem(request, draft, region, version, exc.status, extra)
+    draft = load_draft(request, draft.id)
+    done = "added" if operation == "add" else "removed"
+    notice = f"Private project {typed} {done}."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect(draft_url(draft, "draft-private-projects"))
+    context = page_context(draft, projects_notice=notice, focus_projects=True)
+    html = render_region(request, region, context)
+    html += out_of_band(request, context, old_version=version)
+    return fragment_response(html)
+
+
+# --- comments -------------------------------------------------------------------------------
+
+
+def post_comment(
+    request: HttpRequest,
+    *,
+    draft: ConnectorStaged,
+    projects: Any,
+    actor: Actor,
+    context_for: Any,
+) -> HttpResponse | None:
+    """addCertificationComment from a page's comment form, for creators and certifiers.
+
+    Returns the htmx response, or None after a plain post succeeded (the caller redirects).
+    ``context_for(draft, page_version, **extra)`` builds the page's context.
+    """
+    version = posted_version(request.POST)
+    typed = request.POST.get("comment", "")
+    template = "connectors/_comments.html"
+    try:
+        if version is None:
+            raise MissingVersion()
+        action = parse_action({"action": "addCertificationComment", "comment": typed})
+        apply_update_actions(
+            projects=projects, version=version, actions=[action], actor=actor, id=str(draft.id)
+        )
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from None
+    except ConcurrentModification:
+        fresh = get_draft(projects=projects, id=str(draft.id))
+        extra = {"comment_value": typed, "comment_conflict": changes_since(fresh, version or 0)}
+        context = context_for(fresh, fresh.version, **extra)
+        return _comment_response(request, context, template, status=409, full=not request.htmx)
+    except ConnectError as exc:
+        extra = {
+            "comment_value": typed,
+            "comment_errors": errors_by_field(exc, aliases={"comment": "value"}),
+        }
+        context = context_for(draft, version if version is not None else draft.version, **extra)
+        return _comment_response(request, context, template, status=exc.status, full=not request.htmx)
+    if not request.htmx:
+        messages.success(request, "Comment added.")
+        return None
+    fresh = get_draft(projects=projects, id=str(draft.id))
+    context = context_for(fresh, fresh.version, comment_notice="Comment added.", focus_comment=True)
+    html = render_to_string(template, context, request)
+    html += out_of_band(
+        request, context, regions=("connectors/_history.html",), old_version=version
+    )
+    return fragment_response(html)
+
+
+def _comment_response(
+    request: HttpRequest, context: dict[str, Any], template: str, *, status: int, full: bool
+) -> HttpResponse:
+    if full:
+        return render(request, context["page_template"], context, status=status)
+    return fragment_response(render_to_string(template, context, request), status=status)
+
+
+@login_required
+@require_POST
+def draft_comments(request: HttpRequest, draft_id: Any) -> HttpResponse:
+    draft = load_draft(request, draft_id)
+
+    def context_for(fresh: ConnectorStaged, version: int, **extra: Any) -> dict[str, Any]:
+        return page_context(fresh, page_version=version, page_template=DRAFT_PAGE, **extra)
+
+    response = post_comment(
+        request,
+        draft=draft,
+        projects=user_projects(request.user),
+        actor=actor_for(request),
+        context_for=context_for,
+    )
+    return response or redirect(draft_url(draft, "draft-comments"))
+
+
+# --- deleting -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def draft_delete(request: HttpRequest, draft_id: Any) -> HttpResponse:
+    """A confirmation page; the POST deletes the draft and its production Connector."""
+    draft = load_draft(request, draft_id)
+    context: dict[str, Any] = {"draft": draft, "page_version": draft.version}
+    if request.method == "GET":
+        return render(request, "connectors/draft_delete.html", context)
+    version = posted_version(request.POST)
+    try:
+        if version is None:
+            raise MissingVersion()
+        delete_draft(
+            projects=user_projects(request.user),
+            actor=actor_for(request),
+            version=version,
+            id=str(draft.id),
+        )
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from None
+    except ConcurrentModification:
+        context["conflict"] = changes_since(draft, version or 0)
+        return render(request, "connectors/draft_delete.html", context, status=409)
+    except ConnectError as exc:
+        context["errors"] = [exc.message]
+        return render(request, "connectors/draft_delete.html", context, status=exc.status)
+    messages.success(request, f"Draft “{draft.name}” deleted.")
+    return redirect("home")
+
+
+# --- following a pipeline run ---------------------------------------------------------------
+
+
+def _report_update(
+    entries: list[ReportEntry], mark: tuple[int, int] | None
+) -> tuple[str, list[ReportEntry]]:
+    """``append`` the entries the page lacks, ``replace`` all (a new run), or ``none``."""
+    if mark is None:
+        return "replace", entries
+    count, last = mark
+    kept = [e for e in entries if e.id <= last]
+    if len(kept) != count:
+        return "replace", entries
+    new = [e for e in entries if e.id > last]
+    if not new:
+        return "none", []
+    return ("append", new) if count else ("replace", entries)
+
+
+def only_state_changes(draft: ConnectorStaged, since: int) -> bool:
+    """True when nothing but state moves (pipeline ends, claims) followed ``since``.
+
+    Those change no editable field, so the page's forms can move to the new version.
+    """
+    return not draft.events.filter(version__gt=since).exclude(kind=DraftEvent.Kind.STATE).exists()
+
+
+@login_required
+@require_GET
+def draft_live(request: HttpRequest, draft_id: Any) -> HttpResponse:
+    """The poll of a draft page while a pipeline runs: new entries and state, or 204.
+
+    The page sends what it holds (its version, the version it last saw, a mark per
+    report); the answer appends the new entries to the report lists, whose container is
+    an ``aria-live`` region, and refreshes the state regions when the version moved.
+    """
+    draft = load_draft(request, draft_id)
+    if not request.htmx:
+        return redirect(draft_url(draft, "draft-reports"))
+    page_version = posted_version(request.GET) or draft.version
+    seen = as_version(request.GET.get("seen"))
+    moved = seen != draft.version
+    if moved and page_version != draft.version and only_state_changes(draft, page_version):
+        new_version = draft.version
+    else:
+        new_version = page_version
+    context = page_context(draft, page_version=new_version)
+    updates = {
+        "preview": _report_update(context["preview_entries"], read_mark(request.GET.get("preview"))),
+        "publishing": _report_update(
+            context["publishing_entries"], read_mark(request.GET.get("publishing"))
+        ),
+    }
+    changed = moved or any(mode != "none" for mode, _entries in updates.values())
+    if not changed and context["running"]:
+        return HttpResponse(status=204)
+    html = render_region(request, "poller", context)
+    for report, (mode, entries) in updates.items():
+        if mode != "none":
+            html += render_to_string(
+                "connectors/_report_update.html",
+                {"report": report, "mode": mode, "entries": entries},
+                request,
+            )
+    if moved:
+        html += out_of_band(
+            request, context, skip=("poller",), old_version=page_version
+        )
+        html += render_to_string("connectors/_announcement.html", context, request)
+    return fragment_response(html)

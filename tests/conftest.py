@@ -17,8 +17,10 @@ from connectors.services import create_api_client, ensure_project
 
 
 @pytest.fixture(autouse=True)
-def _local_repositories(settings, tmp_path_factory):
+def _test_settings(settings):
     settings.CONNECTORS_ALLOW_LOCAL_REPOSITORIES = True
+    # Client secrets are hashed like passwords; the production hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

