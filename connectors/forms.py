@@ -239,7 +239,7 @@ def draft_body(data: QueryDict) -> dict[str, Any]:
 
 # --- errors beside the fields ------------------------------------------------------------
 
-GENERAL = "__all__"
+GENERAL = "general"
 # Errors that name no location but clearly concern one field.
 _ERROR_FIELDS = {
     "GitRepositoryNotReachable": "repository",
@@ -262,7 +262,7 @@ def errors_by_field(exc: ConnectError, *, aliases: dict[str, str] | None = None)
     """The error messages of a ConnectError, grouped by the form field they concern.
 
     A ``detailedErrorMessage`` of the form ``<location>: <message>`` is placed at the
-    location; errors without one go to ``__all__`` (or the field the code concerns).
+    location; errors without one go to ``general`` (or the field the code concerns).
     """
     aliases = aliases or {}
     grouped: dict[str, list[str]] = {}

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -195,6 +195,7 @@ def render_region(request: HttpRequest, name: str, context: dict[str, Any], **ex
 STATE_REGIONS = (
     "summary",
     "actions",
+    "private_projects",
     "connectors/_diff.html",
     "connectors/_applications.html",
     "connectors/_history.html",
@@ -306,6 +307,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
         status=filters.statuses,
         text=filters.text or None,
     )
+    prefetch_related_objects(drafts, "project")
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     context = {
         "drafts": drafts,

@@ -234,7 +234,10 @@ def scan_repository(root: Path) -> SecretScan:
                 "plugins_used": [{"name": name} for name in plugins],
                 "filters_used": [{"path": path} for path in FILTERS],
             }
-            with transient_settings(config):
+            with transient_settings(config) as settings:
+                # Its list of "non-text" extensions includes .lock; binaries are left out
+                # by looking at their content instead.
+                settings.disable_filters("detect_secrets.filters.heuristic.is_non_text_file")
                 for path in paths:
                     relative = path.relative_to(root).as_posix()
                     for secret in scan.scan_file(str(path)):

@@ -292,11 +292,13 @@ def _configuration(value: Any, path: Pointer, out: _Findings) -> bool:
         for which in ("standardConfiguration", "securedConfiguration")
         for index, entry in _entries(value, which=which)
     ]
-    keys = [key for _, key in located]
+    # Named in the order their second occurrence appears, as the official check lists them.
+    seen: set[str] = set()
     repeated: dict[str, Pointer] = {}
-    for position, (where, key) in enumerate(located):
-        if keys.index(key) != position and key not in repeated:
-            repeated[key] = where
+    for where, key in located:
+        if key in seen:
+            repeated.setdefault(key, where)
+        seen.add(key)
     if repeated:
         first = next(iter(repeated.values()))
         out.add(path, f"Duplicate key found {', '.join(repeated)}", pointer=first)

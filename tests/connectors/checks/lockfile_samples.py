@@ -143,7 +143,11 @@ def pnpm_v9(packages: dict[str, str]) -> str:
         "    dependencies:",
     ]
     for name, version in packages.items():
-        lines += [f"      {_yaml_key(name)}:", f"        specifier: ^{version}", f"        version: {version}"]
+        lines += [
+            f"      {_yaml_key(name)}:",
+            f"        specifier: ^{version}",
+            f"        version: {version}",
+        ]
     lines += ["", "packages:", ""]
     for name, version in packages.items():
         lines += [

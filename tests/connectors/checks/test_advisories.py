@@ -104,7 +104,10 @@ def test_explicit_versions_list_matches_exact_versions_only():
         {
             "id": "TEST-versions-list",
             "affected": [
-                {"package": {"ecosystem": "npm", "name": "left-pad"}, "versions": ["1.1.0", "1.1.1"]}
+                {
+                    "package": {"ecosystem": "npm", "name": "left-pad"},
+                    "versions": ["1.1.0", "1.1.1"],
+                }
             ],
         }
     )
@@ -148,11 +151,19 @@ def test_events_are_sorted_before_they_are_walked():
         ({"database_specific": {"severity": "MODERATE"}}, ("MODERATE", True)),
         ({"database_specific": {"severity": "medium"}}, ("MODERATE", True)),
         (
-            {"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}]},
+            {
+                "severity": [
+                    {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}
+                ]
+            },
             ("CRITICAL", True),
         ),
         (
-            {"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}]},
+            {
+                "severity": [
+                    {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}
+                ]
+            },
             ("HIGH", True),
         ),
         (
@@ -225,7 +236,11 @@ class _FakeOsv(BaseHTTPRequestHandler):
         for query in body["queries"]:
             key = (query["package"]["ecosystem"], query["package"]["name"], query["version"])
             ids = self.vulns_by_package.get(key, [])
-            results.append({"vulns": [{"id": i, "modified": "2024-01-01T00:00:00Z"} for i in ids]} if ids else {})
+            results.append(
+                {"vulns": [{"id": i, "modified": "2024-01-01T00:00:00Z"} for i in ids]}
+                if ids
+                else {}
+            )
         self._answer(200, {"results": results})
 
     def do_GET(self) -> None:

@@ -38,7 +38,9 @@ def _annotations() -> dict[str, dict[str, set[tuple[str, int]]]]:
                 pending.append((match.group(1), match.group(2)))
                 continue
             for kind, rule_id in pending:
-                found.setdefault(rule_id, {"ruleid": set(), "ok": set()})[kind].add((relative, number))
+                found.setdefault(rule_id, {"ruleid": set(), "ok": set()})[kind].add(
+                    (relative, number)
+                )
             pending = []
     return found
 
@@ -65,7 +67,9 @@ def test_every_rule_has_a_positive_and_a_negative_sample():
 @pytest.mark.parametrize("rule_id", _rule_ids())
 def test_rule_reports_exactly_its_positive_samples(sample_report, rule_id):
     expected = _annotations()[rule_id]
-    reported = {(f.path.removeprefix("./"), f.line) for f in sample_report.findings if f.rule_id == rule_id}
+    reported = {
+        (f.path.removeprefix("./"), f.line) for f in sample_report.findings if f.rule_id == rule_id
+    }
 
     assert reported == expected["ruleid"]
     assert not reported & expected["ok"]
@@ -164,7 +168,9 @@ def test_clean_code_succeeds_without_findings(tmp_path):
 
 @needs_semgrep
 def test_repository_ignore_files_cannot_hide_code_but_tests_and_dependencies_are_skipped(tmp_path):
-    vulnerable = 'const https = require("https");\nnew https.Agent({ rejectUnauthorized: false });\n'
+    vulnerable = (
+        'const https = require("https");\nnew https.Agent({ rejectUnauthorized: false });\n'
+    )
     _write(
         tmp_path,
         {

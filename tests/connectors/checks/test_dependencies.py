@@ -39,7 +39,9 @@ def test_high_and_critical_advisories_with_a_fix_fail_the_check(tmp_path):
     outcome = _run(tmp_path, app)
 
     assert outcome.status == "failed"
-    by_advisory = {f.message.split(" is affected by ")[1].split(" ")[0]: f for f in outcome.findings}
+    by_advisory = {
+        f.message.split(" is affected by ")[1].split(" ")[0]: f for f in outcome.findings
+    }
     assert set(by_advisory) == {
         "GHSA-35jh-r3h4-6jhm",
         "GHSA-29mw-wpgm-hmr9",
@@ -80,7 +82,9 @@ def test_high_and_critical_advisories_with_a_fix_fail_the_check(tmp_path):
     ],
     ids=["npm-v1", "yarn-classic", "yarn-berry", "pnpm-v9", "pnpm-v6", "pnpm-v5"],
 )
-def test_every_lockfile_format_points_at_the_vulnerable_entry(tmp_path, file_name, writer, entry_text):
+def test_every_lockfile_format_points_at_the_vulnerable_entry(
+    tmp_path, file_name, writer, entry_text
+):
     app = _app(tmp_path, files={file_name: writer({"lodash": "4.17.20", "express": "4.18.2"})})
 
     outcome = _run(tmp_path, app)
@@ -238,3 +242,31 @@ def test_unreachable_advisory_api_raises_a_transient_error(tmp_path):
 
 def test_check_has_the_expected_name():
     assert DependencyCheck.name == "Dependency analysis"
+
+
+REAL_LOCKFILES = sorted(
+    p for p in (Path(__file__).parent / "lockfiles").rglob("*") if p.name != "package.json"
+)
+
+
+@pytest.mark.parametrize("path", REAL_LOCKFILES, ids=lambda p: p.parent.name)
+def test_lockfiles_written_by_real_package_managers_fail_on_lodash_and_minimist(tmp_path, path):
+    app = _app(tmp_path, files={path.name: path.read_text(), "package.json": "{}"})
+    lines = (app.path / path.name).read_text().splitlines()
+
+    outcome = _run(tmp_path, app)
+
+    assert outcome.status == "failed"
+    found = {
+        (f.type, f.message.split(" is affected by ")[1].split(" ")[0]): f for f in outcome.findings
+    }
+    assert set(found) == {
+        ("Error", "GHSA-35jh-r3h4-6jhm"),
+        ("Error", "GHSA-xvch-5gv4-984h"),
+        ("Warning", "GHSA-29mw-wpgm-hmr9"),
+    }
+    lodash = found[("Error", "GHSA-35jh-r3h4-6jhm")]
+    assert "lodash" in lines[lodash.line - 1]
+    assert lodash.message.startswith(f"service: {path.name}:{lodash.line}: lodash@4.17.20 ")
+    minimist = found[("Error", "GHSA-xvch-5gv4-984h")]
+    assert "minimist" in lines[minimist.line - 1]

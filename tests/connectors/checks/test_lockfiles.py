@@ -49,7 +49,9 @@ def test_every_lockfile_format_gives_each_package_its_version_and_line(
     assert {p.name: p.version for p in found} == PACKAGES
     assert {p.ecosystem for p in found} == {"npm"}
     for package in found:
-        expected = samples.line_of(path, entry_text.format(name=package.name, version=package.version))
+        expected = samples.line_of(
+            path, entry_text.format(name=package.name, version=package.version)
+        )
         assert package.line == expected, package
 
 
@@ -266,3 +268,39 @@ def test_dependency_line_of_package_json_is_that_of_its_first_section(tmp_path):
 
     assert manifest_dependency_line(declared) == 3
     assert manifest_dependency_line(empty) is None
+
+
+REAL_LOCKFILES = sorted(
+    p for p in (Path(__file__).parent / "lockfiles").rglob("*") if p.name != "package.json"
+)
+
+
+@pytest.mark.parametrize("path", REAL_LOCKFILES, ids=lambda p: p.parent.name)
+def test_lockfiles_written_by_npm_yarn_and_pnpm_are_read_entry_by_entry(path):
+    found = read_lockfile(path)
+
+    versions = {(p.name, p.version) for p in found}
+    assert {
+        ("lodash", "4.17.20"),
+        ("minimist", "1.2.5"),
+        ("@types/node", "20.4.2"),
+        ("express", "4.17.1"),
+        ("ms", "2.0.0"),  # express's own
+        ("ms", "2.1.1"),  # nested under send
+    } <= versions
+    lines = path.read_text().splitlines()
+    for package in found:
+        assert package.name.rsplit("/", 1)[-1] in lines[package.line - 1], package
+
+
+def test_lockfiles_of_the_same_tool_family_agree_on_every_package():
+    by_format = {
+        p.parent.name: {(d.name, d.version) for d in read_lockfile(p)} for p in REAL_LOCKFILES
+    }
+
+    # npm dedupes express's tree differently from yarn and pnpm, which agree with each other.
+    assert by_format["npm-v1"] == by_format["npm-v2"] == by_format["npm-v3"]
+    others = [by_format[f] for f in by_format if not f.startswith("npm-")]
+    assert all(other == others[0] for other in others)
+    assert len(by_format["npm-v3"]) == 53
+    assert len(others[0]) == 55
