@@ -85,7 +85,10 @@ def claim(*, draft_id: Any, actor: Actor) -> ConnectorStaged:
             raise CertificationConflict(f"{holder} has already claimed this draft.")
         draft = ConnectorStaged.objects.get(id=draft_id)
         record_event(
-            draft, kind=DraftEvent.Kind.STATE, actor=actor.label, summary="claimed for certification"
+            draft,
+            kind=DraftEvent.Kind.STATE,
+            actor=actor.label,
+            summary="claimed for certification",
         )
         _after_commit(draft.id)
     return draft

@@ -155,7 +155,8 @@ class ConcurrentModification(ConnectError):
 
     def __init__(self, *, expected: int, current: int) -> None:
         super().__init__(
-            f"Object has a different version than expected. Expected: {expected} - Actual: {current}.",
+            "Object has a different version than expected. "
+            f"Expected: {expected} - Actual: {current}.",
             expectedVersion=expected,
             currentVersion=current,
         )

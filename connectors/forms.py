@@ -82,9 +82,16 @@ EDITABLE_FIELDS: tuple[FieldSpec, ...] = (
         "documentationUrl",
         ("documentation_url",),
     ),
-    FieldSpec("creatorName", "Creator name", "setCreatorName", "text", "creatorName", ("creator_name",)),
     FieldSpec(
-        "creatorTitle", "Creator title", "setCreatorTitle", "text", "creatorTitle", ("creator_title",)
+        "creatorName", "Creator name", "setCreatorName", "text", "creatorName", ("creator_name",)
+    ),
+    FieldSpec(
+        "creatorTitle",
+        "Creator title",
+        "setCreatorTitle",
+        "text",
+        "creatorTitle",
+        ("creator_title",),
     ),
     FieldSpec(
         "creatorEmail",
@@ -253,12 +260,17 @@ def _errors(exc: ConnectError) -> list[ConnectError]:
 
 
 def _location_key(location: str) -> str:
-    """``creator -> email`` -> ``creator.email``; ``integrationTypes -> 2`` -> ``integrationTypes``."""
+    """A pydantic location as a form key: ``creator -> email`` is ``creator.email``.
+
+    List positions are dropped: ``integrationTypes -> 2`` is ``integrationTypes``.
+    """
     parts = [part for part in location.split(" -> ") if not part.isdigit()]
     return ".".join(parts)
 
 
-def errors_by_field(exc: ConnectError, *, aliases: dict[str, str] | None = None) -> dict[str, list[str]]:
+def errors_by_field(
+    exc: ConnectError, *, aliases: dict[str, str] | None = None
+) -> dict[str, list[str]]:
     """The error messages of a ConnectError, grouped by the form field they concern.
 
     A ``detailedErrorMessage`` of the form ``<location>: <message>`` is placed at the

@@ -64,7 +64,8 @@ class ApiClient(models.Model):
 class ConnectorFields(models.Model):
     """What a draft and its production Connector share; publishing copies these."""
 
-    key = models.CharField(max_length=256, null=True, blank=True)
+    # NULL, not "": the key is optional and unique only when given.
+    key = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001
     name = models.CharField(max_length=256)
     description = models.TextField(blank=True, default="")
     integration_types = models.JSONField(default=list, blank=True)
@@ -251,9 +252,10 @@ class ReportEntry(models.Model):
     run_id = models.UUIDField(null=True, blank=True)
     type = models.CharField(max_length=16, choices=EntryType.choices)
     title = models.CharField(max_length=512)
-    message = models.TextField(null=True, blank=True)
-    application = models.CharField(max_length=256, null=True, blank=True)
-    file = models.CharField(max_length=1024, null=True, blank=True)
+    # NULL where the API shows null (the real service sends "message": null).
+    message = models.TextField(null=True, blank=True)  # noqa: DJ001
+    application = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001
+    file = models.CharField(max_length=1024, null=True, blank=True)  # noqa: DJ001
     line = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

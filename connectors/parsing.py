@@ -6,14 +6,12 @@ One invalid field gives one ``InvalidJsonInput`` entry; several give several.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConnectErrors, InvalidJsonInput
 from .schemas import ConnectorStagedDraft, ConnectorStagedUpdate
-
-Model = TypeVar("Model", bound=BaseModel)
 
 GENERIC_MESSAGE = "Request body does not contain valid JSON."
 
@@ -27,9 +25,14 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
             # A discriminated-union tag (the action name): not a real key of the body.
             continue
         parts.append(str(item))
-        node = node.get(item) if isinstance(node, dict) else (
-            node[item] if isinstance(node, list) and isinstance(item, int) and item < len(node)
-            else None
+        node = (
+            node.get(item)
+            if isinstance(node, dict)
+            else (
+                node[item]
+                if isinstance(node, list) and isinstance(item, int) and item < len(node)
+                else None
+            )
         )
     return " -> ".join(parts) if parts else "body"
 
@@ -68,7 +71,7 @@ def load_json(body: bytes) -> Any:
         raise InvalidJsonInput(GENERIC_MESSAGE, detailed=f"Malformed JSON: {exc}.") from exc
 
 
-def parse(model: type[Model], data: Any) -> Model:
+def parse[Model: BaseModel](model: type[Model], data: Any) -> Model:
     """Validate ``data`` against ``model``; every problem becomes one error entry."""
     try:
         return model.model_validate(data)

@@ -212,7 +212,7 @@ def finish(run: ClaimedRun, *, succeeded: bool, state: str | None = None) -> boo
         else:
             if draft.publish_run_id != run.run_id or draft.status != Status.PROCESSING:
                 return False
-            from .update_actions import Change, Actor  # noqa: PLC0415
+            from .update_actions import Actor, Change  # noqa: PLC0415
 
             change = Change(draft=draft, actor=Actor(label="pipeline"), snapshots={})
             if not succeeded:
@@ -266,7 +266,11 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
     kind = "Preview" if run.report == Report.PREVIEW else "Publishing"
     if not write_entries(
         run,
-        [NewEntry(EntryType.INFORMATION, f"{kind} started", f"Fetching {run.url} at tag {run.tag}.")],
+        [
+            NewEntry(
+                EntryType.INFORMATION, f"{kind} started", f"Fetching {run.url} at tag {run.tag}."
+            )
+        ],
     ):
         return False
     timings: dict[str, float] = {}
@@ -293,7 +297,9 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
                     return False
     except GitRepositoryNotReachable as exc:
         failed = True
-        write_entries(run, [NewEntry(EntryType.ERROR, "Repository could not be fetched", exc.message)])
+        write_entries(
+            run, [NewEntry(EntryType.ERROR, "Repository could not be fetched", exc.message)]
+        )
     except RepositoryRejected as exc:
         failed = True
         write_entries(run, [NewEntry(EntryType.ERROR, "Repository rejected", str(exc))])
@@ -317,7 +323,11 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
             logger.exception("Run %s failed unexpectedly", run_id)
             write_entries(
                 claimed,
-                [NewEntry(EntryType.ERROR, "Internal error", f"The run stopped: {type(exc).__name__}.")],  # noqa: E501
+                [
+                    NewEntry(
+                        EntryType.ERROR, "Internal error", f"The run stopped: {type(exc).__name__}."
+                    )
+                ],  # noqa: E501
             )
             succeeded = False
     finish(claimed, succeeded=succeeded)
@@ -336,10 +346,11 @@ def run_with_retries(task, draft_id: str, run_id: str) -> None:
         run_pipeline(run_id)
     except TransientPipelineError as exc:
         if task.request.retries >= task.max_retries:
-            fail_run(run_id, "The run could not reach an outside service after several tries: "
-                     f"{exc}")
+            fail_run(
+                run_id, f"The run could not reach an outside service after several tries: {exc}"
+            )
             return
-        raise task.retry(exc=exc, countdown=min(2 ** task.request.retries, 60)) from exc
+        raise task.retry(exc=exc, countdown=min(2**task.request.retries, 60)) from exc
 
 
 def fail_run(run_id: str, message: str, *, state: str = State.FAILED) -> bool:
@@ -350,8 +361,12 @@ def fail_run(run_id: str, message: str, *, state: str = State.FAILED) -> bool:
     if run.state == State.QUEUED:
         PipelineRun.objects.filter(id=run_id, state=State.QUEUED).update(state=State.RUNNING)
     claimed = ClaimedRun(
-        run.id, run.draft_id, run.report, run.certification,
-        run.draft.repository_url, run.draft.repository_tag,
+        run.id,
+        run.draft_id,
+        run.report,
+        run.certification,
+        run.draft.repository_url,
+        run.draft.repository_tag,
     )
     write_entries(claimed, [NewEntry(EntryType.ERROR, "Run interrupted", message)])
     return finish(claimed, succeeded=False, state=state)
@@ -362,10 +377,13 @@ def sweep_interrupted_runs(*, now=None) -> int:
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.CONNECTORS_STALE_RUN_SECONDS)
     runs = list(
-        PipelineRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=stale).values_list("id", flat=True)  # noqa: E501
+        PipelineRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=stale).values_list(
+            "id", flat=True
+        )  # noqa: E501
     ) + list(
         PipelineRun.objects.filter(
-            state=State.QUEUED, created_at__lt=now - timedelta(seconds=settings.CONNECTORS_UNCLAIMED_RUN_SECONDS)  # noqa: E501
+            state=State.QUEUED,
+            created_at__lt=now - timedelta(seconds=settings.CONNECTORS_UNCLAIMED_RUN_SECONDS),  # noqa: E501
         ).values_list("id", flat=True)
     )
     swept = 0

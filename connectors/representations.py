@@ -74,7 +74,11 @@ def draft_representation(draft: ConnectorStaged) -> dict[str, Any]:
     if draft.comments:
         data["certificationInfo"] = {
             "comments": [
-                {"userId": c["user_id"], "datetime": timestamp(c["datetime"]), "comment": c["comment"]}  # noqa: E501
+                {
+                    "userId": c["user_id"],
+                    "datetime": timestamp(c["datetime"]),
+                    "comment": c["comment"],
+                }  # noqa: E501
                 for c in draft.comments
             ]
         }

@@ -32,7 +32,17 @@ class Page:
     sort: Sequence[tuple[str, bool]]  # (API field, descending)
 
 
-ENTRY_COLUMNS = ("draft_id", "report", "type", "title", "message", "application", "file", "line", "created_at")  # noqa: E501
+ENTRY_COLUMNS = (
+    "draft_id",
+    "report",
+    "type",
+    "title",
+    "message",
+    "application",
+    "file",
+    "line",
+    "created_at",
+)  # noqa: E501
 COMMENT_COLUMNS = ("draft_id", "user_id", "comment", "datetime")
 
 
@@ -49,7 +59,9 @@ def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
         draft.entries, draft.comments = [], []
     if not by_id:
         return drafts
-    for entry in ReportEntry.objects.filter(draft_id__in=by_id).order_by("id").values(*ENTRY_COLUMNS):  # noqa: E501
+    for entry in (
+        ReportEntry.objects.filter(draft_id__in=by_id).order_by("id").values(*ENTRY_COLUMNS)
+    ):  # noqa: E501
         by_id[entry["draft_id"]].entries.append(entry)
     comments = CertificationComment.objects.filter(draft_id__in=by_id).order_by("id")
     for comment in comments.values(*COMMENT_COLUMNS):
@@ -89,7 +101,9 @@ def draft_lookup(*, id: str | None = None, key: str | None = None) -> Q:  # noqa
     return Q(id=parsed)
 
 
-def not_found(*, id: str | None = None, key: str | None = None, kind: str = "ConnectorStaged") -> ResourceNotFound:  # noqa: A002,E501
+def not_found(
+    *, id: str | None = None, key: str | None = None, kind: str = "ConnectorStaged"
+) -> ResourceNotFound:  # noqa: A002,E501
     if key is not None:
         return ResourceNotFound(f"The {kind} with key '{key}' was not found.")
     return ResourceNotFound(f"The {kind} with ID '{id}' was not found.")
@@ -199,7 +213,9 @@ def search_connectors(
     if ids:
         parsed = [_uuid(value) for value in ids]
         if any(p is None for p in parsed):
-            raise InvalidQueryParam("'id' must be a UUID.", detailed=f"id: {ids!r} contains a value that is not a UUID.")
+            raise InvalidQueryParam(
+                "'id' must be a UUID.", detailed=f"id: {ids!r} contains a value that is not a UUID."
+            )
         connectors = connectors.filter(staged_id__in=parsed)
     if keys:
         connectors = connectors.filter(key__in=list(keys))
@@ -207,5 +223,7 @@ def search_connectors(
     total = connectors.count()
     if page.limit == 0 or page.offset >= total:
         return total, []
-    ordering = [o.replace("id", "staged_id") if o.lstrip("-") == "id" else o for o in _ordering(page.sort)]  # noqa: E501
+    ordering = [
+        o.replace("id", "staged_id") if o.lstrip("-") == "id" else o for o in _ordering(page.sort)
+    ]  # noqa: E501
     return total, list(connectors.order_by(*ordering)[page.offset : page.offset + page.limit])

@@ -47,7 +47,9 @@ def check_repository_values(*, url: str, tag: str, where: str = "repository") ->
         errors.append(
             InvalidJsonInput(
                 GENERIC_MESSAGE,
-                detailed=f"{where} -> tag: '{tag}' does not match the pattern {REPOSITORY_TAG_PATTERN}.",
+                detailed=(
+                    f"{where} -> tag: '{tag}' does not match the pattern {REPOSITORY_TAG_PATTERN}."
+                ),
             )
         )
     if errors:

@@ -26,11 +26,17 @@ MAX_STREAM_SECONDS = 15 * 60
 
 
 def _snapshot(draft_id: str) -> tuple[int, int, bool] | None:
-    row = ConnectorStaged.objects.filter(id=draft_id).values_list("version", "is_previewable", "status").first()  # noqa: E501
+    row = (
+        ConnectorStaged.objects.filter(id=draft_id)
+        .values_list("version", "is_previewable", "status")
+        .first()
+    )  # noqa: E501
     if row is None:
         return None
     version, previewable, status = row
-    last_entry = ReportEntry.objects.filter(draft_id=draft_id).aggregate(last=Max("id"))["last"] or 0
+    last_entry = (
+        ReportEntry.objects.filter(draft_id=draft_id).aggregate(last=Max("id"))["last"] or 0
+    )
     running = previewable == Previewable.PENDING or status == Status.PROCESSING
     return version, last_entry, running
 

@@ -34,8 +34,8 @@ from .models import (
     Project,
     ReportEntry,
 )
-from .snapshots import RepositorySnapshot, read_repository_snapshot
 from .selectors import draft_lookup, drafts_of, not_found
+from .snapshots import RepositorySnapshot, read_repository_snapshot
 from .state import Previewable, Report, Status, ensure_preview_transition, ensure_transition
 from .values import integration_mask
 
@@ -334,10 +334,7 @@ def apply_update_actions(
 
     with transaction.atomic():
         draft = (
-            drafts_of(projects)
-            .select_for_update(no_key=True, of=("self",))
-            .filter(lookup)
-            .first()
+            drafts_of(projects).select_for_update(no_key=True, of=("self",)).filter(lookup).first()
         )
         if draft is None:
             raise not_found(id=id, key=key)
@@ -349,10 +346,10 @@ def apply_update_actions(
                 "The connector is being published: only certification comments can be added "
                 "until publishing ends."
             )
-        if any(
-            isinstance(a, schemas.SetRepository) and a.url is None
-            for a in actions
-        ) and draft.repository_url != current:
+        if (
+            any(isinstance(a, schemas.SetRepository) and a.url is None for a in actions)
+            and draft.repository_url != current
+        ):
             # The url changed between reading connect.yaml and taking the lock.
             raise ConcurrentModification(expected=version, current=draft.version + 1)
 
@@ -362,9 +359,7 @@ def apply_update_actions(
 
         draft.version += 1
         draft.has_changes = differs_from_connector(draft)
-        draft.save(
-            update_fields=[*change.changed, "version", "has_changes", "last_modified_at"]
-        )
+        draft.save(update_fields=[*change.changed, "version", "has_changes", "last_modified_at"])
         for followup in change.followups:
             followup(draft)
         record_event(

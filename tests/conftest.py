@@ -176,7 +176,9 @@ def create_draft(api, good_repo):
     """Create a draft through the API; returns its representation."""
 
     def create(caller: ApiCaller | None = None, **overrides: Any) -> dict[str, Any]:
-        response = (caller or api).post("/connectors/drafts", draft_body(good_repo.url, **overrides))
+        response = (caller or api).post(
+            "/connectors/drafts", draft_body(good_repo.url, **overrides)
+        )
         assert response.status_code == 201, response.content
         return response.json()
 

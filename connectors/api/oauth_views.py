@@ -27,7 +27,9 @@ def _with_error_body(response: HttpResponse) -> HttpResponse:
         data = {}
     code = data.get("error", "invalid_request")
     message = data.get("error_description") or {
-        "invalid_client": "Please provide valid client credentials using HTTP Basic Authentication.",
+        "invalid_client": (
+            "Please provide valid client credentials using HTTP Basic Authentication."
+        ),
         "invalid_scope": "The requested scope is not allowed for this client.",
         "unsupported_grant_type": "Only the client_credentials grant is supported.",
         "unauthorized_client": "This client may not use the client_credentials grant.",

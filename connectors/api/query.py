@@ -49,7 +49,9 @@ def integration_types(params: QueryDict) -> list[str]:
     if unknown:
         raise InvalidQueryParam(
             f"Unknown integration type '{unknown[0]}'.",
-            detailed=f"integrationTypes: '{unknown[0]}' is not one of {', '.join(INTEGRATION_TYPES)}.",
+            detailed=(
+                f"integrationTypes: '{unknown[0]}' is not one of {', '.join(INTEGRATION_TYPES)}."
+            ),
         )
     return values
 

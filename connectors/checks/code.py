@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,7 +76,7 @@ class SemgrepFinding:
 @dataclass
 class SemgrepReport:
     findings: list[SemgrepFinding] = field(default_factory=list)
-    unparsed: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, message)
+    unparsed: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, why)
     scanned_files: int = 0
 
 
@@ -93,6 +94,9 @@ def semgrep_command(
     command = [
         executable,
         "scan",
+        # The native engine: the default command line hands over to a Python front end
+        # whose start-up alone costs about 3 s per run.
+        "--experimental",
         "--json",
         "--quiet",
         "--metrics=off",
@@ -142,25 +146,30 @@ def run_semgrep(
             }
         )
         try:
-            completed = subprocess.run(
+            # A session of its own, so that a timeout ends Semgrep and anything it started.
+            process = subprocess.Popen(
                 semgrep_command(executable, targets, project_root=cwd, rules=rules),
                 cwd=cwd,
                 env=environment,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as error:
-            raise SemgrepFailed(f"Semgrep did not finish within {timeout:.0f} s") from error
         except OSError as error:
             raise SemgrepFailed(f"Semgrep could not be started: {error}") from error
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise SemgrepFailed(f"Semgrep did not finish within {timeout:g} s") from None
     try:
-        output = json.loads(completed.stdout)
+        output = json.loads(stdout)
     except ValueError:
-        last_line = (completed.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
+        last_line = (stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
         raise SemgrepFailed(
-            f"Semgrep exited with code {completed.returncode} without a result: {last_line}"
+            f"Semgrep exited with code {process.returncode} without a result: {last_line}"
         ) from None
     return _report(output)
 
@@ -186,12 +195,25 @@ def _report(output: dict) -> SemgrepReport:
     for error in output.get("errors") or ():
         path = error.get("path")
         if not path:
+            if error.get("level") == "error":
+                # A rule Semgrep could not load: running on without it would pass code unseen.
+                problem = str(error.get("message") or error.get("short_msg") or error)
+                raise SemgrepFailed(f"Semgrep rejected a rule: {problem.splitlines()[0]}")
             continue
         spans = error.get("spans") or [{}]
         line = int((spans[0].get("start") or {}).get("line") or 1)
-        first_line = str(error.get("message", "")).strip().splitlines()[0:1]
-        report.unparsed.append((Path(path).as_posix(), line, first_line[0] if first_line else ""))
+        report.unparsed.append((Path(path).as_posix(), line, _problem(error.get("type"))))
     return report
+
+
+def _problem(kind: object) -> str:
+    """What a per-file Semgrep error means for the creator."""
+    name = kind[0] if isinstance(kind, list) and kind else str(kind or "")
+    if name in ("Timeout", "OutOfMemory"):
+        return "took too long to analyse: parts of it were not analysed"
+    if "pars" in name.lower() or "lexical" in name.lower() or "syntax" in name.lower():
+        return "could not be fully parsed: parts of it were not analysed"
+    return f"was not fully analysed ({name or 'unknown problem'})"
 
 
 class CodeCheck:
@@ -243,15 +265,7 @@ class CodeCheck:
         ]
         findings.sort(key=lambda f: (f.file or "", f.line or 0, f.message))
         for path, line, problem in report.unparsed[:MAX_PARSE_PROBLEMS_REPORTED]:
-            findings.append(
-                _finding(
-                    folders,
-                    path,
-                    line,
-                    "Information",
-                    f"could not be fully parsed, parts of it were not analysed ({problem}).",
-                )
-            )
+            findings.append(_finding(folders, path, line, "Information", f"{problem}."))
         errors = sum(1 for f in findings if f.type == "Error")
         warnings = sum(1 for f in findings if f.type == "Warning")
         summary = (

@@ -73,6 +73,8 @@ FILTERS = (
     "detect_secrets.filters.heuristic.is_not_alphanumeric_string",
     "detect_secrets.filters.heuristic.is_swagger_file",
     "connectors.checks.secrets.is_placeholder",
+    "connectors.checks.secrets.is_checksum_field",
+    "connectors.checks.secrets.is_inside_an_identifier",
     # Not detect-secrets' is_lock_file: it would skip lockfiles whole, and a registry token
     # in a resolved URL is a real leak. Lockfiles are scanned without entropy plugins instead.
 )
@@ -80,6 +82,7 @@ FILTERS = (
 LOCKFILES = frozenset(
     {
         "package-lock.json",
+        ".package-lock.json",  # npm's copy inside node_modules
         "npm-shrinkwrap.json",
         "yarn.lock",
         "pnpm-lock.yaml",
@@ -94,6 +97,9 @@ LOCKFILES = frozenset(
 )
 CONFIGURATION_SUFFIXES = frozenset(
     {".env", ".json", ".yaml", ".yml", ".properties", ".ini", ".cfg", ".conf", ".toml"}
+)
+NON_CONFIGURATION_FOLDERS = frozenset(
+    {"node_modules", "test", "tests", "__tests__", "__fixtures__", "fixtures", "__mocks__", "mocks"}
 )
 CONFIGURATION_NAMES = frozenset(
     {".npmrc", ".yarnrc", ".yarnrc.yml", ".env", "settings.xml", "credentials", "Procfile"}
@@ -121,6 +127,12 @@ PLACEHOLDER_WORDS = (
     "fake",
 )
 
+# Fields that hold checksums and commit ids, random by nature: "integrity", "gitHead", ...
+_CHECKSUM_FIELD = re.compile(
+    r"""^\s*["']?(?:integrity|checksum|shasum|gitHead|commit|sha1|sha256|sha512)["']?\s*[:=]""",
+    re.IGNORECASE,
+)
+
 # detect-secrets keeps its configuration in process-wide state.
 _SCAN_LOCK = threading.Lock()
 
@@ -129,6 +141,23 @@ def is_placeholder(secret: str) -> bool:
     """A detect-secrets filter: values written to be replaced, as in ``.env.example``."""
     lowered = secret.lower()
     return any(word in lowered for word in PLACEHOLDER_WORDS)
+
+
+def is_checksum_field(line: str) -> bool:
+    """A detect-secrets filter: lines that set a checksum or commit id field."""
+    return bool(_CHECKSUM_FIELD.match(line))
+
+
+def is_inside_an_identifier(secret: str, line: str, plugin: object = None) -> bool:
+    """A detect-secrets filter: a prefixed token that is really the tail of a longer name.
+
+    GitHub's pattern has no start boundary, so a name such as ``laughs_and_...`` reads as a
+    ``ghs_`` token; a real token never follows a letter, digit or underscore.
+    """
+    if getattr(plugin, "secret_type", None) != "GitHub Token":
+        return False
+    index = line.find(secret)
+    return index > 0 and (line[index - 1].isalnum() or line[index - 1] == "_")
 
 
 class CommercetoolsClientSecretDetector(RegexBasedDetector):
@@ -204,26 +233,24 @@ def scan_repository(root: Path) -> SecretScan:
     result = SecretScan()
     configuration: list[Path] = []
     other: list[Path] = []
-    for path in _files(root):
-        relative = path.relative_to(root).as_posix()
-        try:
-            size = path.stat().st_size
-        except OSError:
-            continue
-        if size > MAX_FILE_BYTES:
-            result.files_skipped_as_large.append(relative)
-            continue
-        if size == 0 or _is_binary(path):
-            continue
-        (configuration if _is_configuration(path) else other).append(path)
-    result.files_scanned = len(configuration) + len(other)
-
-    found: dict[tuple[str, int], set[str]] = defaultdict(set)
     with _SCAN_LOCK:
         # Custom plugins are looked up by class name in detect-secrets' registry.
-        get_mapping_from_secret_type_to_class()[CommercetoolsClientSecretDetector.secret_type] = (
-            CommercetoolsClientSecretDetector
-        )
+        registry = get_mapping_from_secret_type_to_class()
+        registry[CommercetoolsClientSecretDetector.secret_type] = CommercetoolsClientSecretDetector
+        triggers = _pattern_triggers(registry.values())
+        for path in _files(root):
+            text = _text(path, root, result)
+            if text is None:
+                continue
+            result.files_scanned += 1
+            if _is_configuration(path.relative_to(root)):
+                configuration.append(path)
+            elif any(trigger.search(text) for trigger in triggers):
+                # detect-secrets costs about a third of a millisecond a line; a file in
+                # which no pattern plugin's expression matches cannot give it a finding.
+                other.append(path)
+
+        found: dict[tuple[str, int], set[str]] = defaultdict(set)
         for plugins, paths in (
             (PATTERN_PLUGINS + CONFIGURATION_PLUGINS, configuration),
             (PATTERN_PLUGINS, other),
@@ -246,6 +273,33 @@ def scan_repository(root: Path) -> SecretScan:
     return result
 
 
+def _pattern_triggers(plugin_classes: Iterable[type]) -> list[re.Pattern[str]]:
+    """The pattern plugins' own expressions, able to match anywhere in a whole file."""
+    triggers = []
+    for plugin_class in plugin_classes:
+        if plugin_class.__name__ in PATTERN_PLUGINS:
+            for expression in plugin_class.denylist:  # type: ignore[attr-defined]
+                triggers.append(re.compile(expression.pattern, expression.flags | re.MULTILINE))
+    return triggers
+
+
+def _text(path: Path, root: Path, result: SecretScan) -> str | None:
+    """The file's text, or None for an empty, binary, unreadable or too large file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            result.files_skipped_as_large.append(path.relative_to(root).as_posix())
+            return None
+        if size == 0 or path.suffix.lower() in BINARY_SUFFIXES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
 def _files(root: Path) -> Iterable[Path]:
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if d != ".git")
@@ -256,19 +310,16 @@ def _files(root: Path) -> Iterable[Path]:
                 yield path
 
 
-def _is_binary(path: Path) -> bool:
-    if path.suffix.lower() in BINARY_SUFFIXES:
-        return True
-    try:
-        with path.open("rb") as stream:
-            return b"\0" in stream.read(BINARY_SNIFF_BYTES)
-    except OSError:
-        return True
-
-
 def _is_configuration(path: Path) -> bool:
+    """Whether ``path`` (relative to the repository) is a configuration-like file."""
     name = path.name
-    if name in LOCKFILES or name.endswith(".lock"):
+    # Lockfiles are checksums; installed packages and test data are not the configuration
+    # the application runs with, and are full of ids and hashes.
+    if (
+        name in LOCKFILES
+        or name.endswith(".lock")
+        or not NON_CONFIGURATION_FOLDERS.isdisjoint(path.parts[:-1])
+    ):
         return False
     return (
         name in CONFIGURATION_NAMES

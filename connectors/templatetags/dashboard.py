@@ -140,7 +140,9 @@ def diff_rows(draft: ConnectorStaged, connector: Connector | None) -> list[DiffR
             structured = isinstance(before, dict | list) or isinstance(after, dict | list)
             structured = structured and name not in ("integration_types", "supported_regions")
             rows.append(
-                DiffRow(FIELD_LABELS.get(name, name), show_value(before), show_value(after), structured)
+                DiffRow(
+                    FIELD_LABELS.get(name, name), show_value(before), show_value(after), structured
+                )
             )
     return rows
 

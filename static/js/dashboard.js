@@ -42,3 +42,31 @@
     }
   });
 })();
+
+// The draft page's poller (a chain of long polls, see draft_detail.html):
+// - a failed poll asks again after a pause instead of ending the chain;
+// - a poller replaced by another response (an action started a new run) drops its
+//   request in flight, whose answer would describe the page before that response.
+(function () {
+  "use strict";
+
+  var RETRY_AFTER_MS = 5000;
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var poller = event.detail.elt;
+    if (poller.id !== "draft-poller" || event.detail.successful) {
+      return;
+    }
+    window.setTimeout(function () {
+      if (document.body.contains(poller)) {
+        htmx.trigger(poller, "retry");
+      }
+    }, RETRY_AFTER_MS);
+  });
+
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    if (event.target.id === "draft-poller") {
+      htmx.trigger(event.target, "htmx:abort");
+    }
+  });
+})();

@@ -55,7 +55,10 @@ def seed(project: Project, count: int) -> None:
     existing = ConnectorStaged.objects.filter(project=project).count()
     if existing >= count:
         return
-    print(f"seeding {count - existing} drafts (with 3 report entries and 2 comments each)…", flush=True)
+    print(
+        f"seeding {count - existing} drafts (with 3 report entries and 2 comments each)…",
+        flush=True,
+    )
     batch = 2000
     for start in range(existing, count, batch):
         drafts = []
@@ -63,20 +66,37 @@ def seed(project: Project, count: int) -> None:
             types = [INTEGRATION_TYPES[i % len(INTEGRATION_TYPES)]]
             drafts.append(
                 ConnectorStaged(
-                    id=uuid.uuid4(), project=project, key=f"bench-{i}", name=f"Connector {i:06d}",
-                    description="A benchmark connector", integration_types=types,
-                    integration_mask=integration_mask(types), creator_email="bench@example.com",
-                    repository_url="https://github.com/acme/bench.git", repository_tag="1.0.0",
-                    configurations=[{"applicationName": "svc", "applicationType": "service",
-                                     "standardConfiguration": [], "securedConfiguration": []}],
-                    private=i % 3 != 0, supported_regions=["europe-west1.gcp"],
+                    id=uuid.uuid4(),
+                    project=project,
+                    key=f"bench-{i}",
+                    name=f"Connector {i:06d}",
+                    description="A benchmark connector",
+                    integration_types=types,
+                    integration_mask=integration_mask(types),
+                    creator_email="bench@example.com",
+                    repository_url="https://github.com/acme/bench.git",
+                    repository_tag="1.0.0",
+                    configurations=[
+                        {
+                            "applicationName": "svc",
+                            "applicationType": "service",
+                            "standardConfiguration": [],
+                            "securedConfiguration": [],
+                        }
+                    ],
+                    private=i % 3 != 0,
+                    supported_regions=["europe-west1.gcp"],
                 )
             )
         ConnectorStaged.objects.bulk_create(drafts)
         ReportEntry.objects.bulk_create(
             ReportEntry(draft=d, report=r, type="Information", title=f"{t} check succeeded")
             for d in drafts
-            for r, t in (("preview", "Specification"), ("preview", "Dependency"), ("publishing", "Code"))
+            for r, t in (
+                ("preview", "Specification"),
+                ("preview", "Dependency"),
+                ("publishing", "Code"),
+            )
         )
         CertificationComment.objects.bulk_create(
             CertificationComment(draft=d, user_id="bench", comment=c)
@@ -96,7 +116,11 @@ def measure(label: str, call, repeat: int) -> dict:
             started = time.perf_counter()
             response = call()
             elapsed = time.perf_counter() - started
-        assert response.status_code in (200, 201), (label, response.status_code, response.content[:300])
+        assert response.status_code in (200, 201), (
+            label,
+            response.status_code,
+            response.content[:300],
+        )
         times.append(elapsed * 1000)
         queries.append(len(captured.captured_queries))
     times.sort()
@@ -121,9 +145,14 @@ def main() -> None:
     issued = create_api_client(project=project, scopes=["manage_connectors"])
     client = Client()
     token = client.post(
-        "/oauth/token", {"grant_type": "client_credentials"},
-        headers={"Authorization": "Basic " + __import__("base64").b64encode(
-            f"{issued.client_id}:{issued.client_secret}".encode()).decode()},
+        "/oauth/token",
+        {"grant_type": "client_credentials"},
+        headers={
+            "Authorization": "Basic "
+            + __import__("base64")
+            .b64encode(f"{issued.client_id}:{issued.client_secret}".encode())
+            .decode()
+        },
     ).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     ids = list(ConnectorStaged.objects.filter(project=project).values_list("id", "key")[:5000])
@@ -138,17 +167,24 @@ def main() -> None:
     def query_page(limit: int = 20):
         return client.get(
             "/connectors/drafts",
-            {"limit": limit, "offset": random.randint(0, 200), "isPrivate": "true",
-             "sort": "createdAt desc"},
+            {
+                "limit": limit,
+                "offset": random.randint(0, 200),
+                "isPrivate": "true",
+                "sort": "createdAt desc",
+            },
             headers=auth,
         )
 
     def update():
-        version = ConnectorStaged.objects.filter(pk=update_target.pk).values_list("version", flat=True)[0]  # noqa: E501
+        version = ConnectorStaged.objects.filter(pk=update_target.pk).values_list(
+            "version", flat=True
+        )[0]  # noqa: E501
         return client.post(
             f"/connectors/drafts/{update_target.pk}",
             {"version": version, "actions": [{"action": "setName", "name": f"n{random.random()}"}]},
-            content_type="application/json", headers=auth,
+            content_type="application/json",
+            headers=auth,
         )
 
     def floor():
@@ -162,14 +198,24 @@ def main() -> None:
             measure("query page of 20 (isPrivate, sort createdAt desc)", query_page, args.requests),
             measure("update (setName)", update, args.requests // 2),
         ]
-        pages = {n: measure(f"page {n}", lambda n=n: query_page(n), 5)["queries"] for n in (1, 20, 100, 500)}  # noqa: E501
+        pages = {
+            n: measure(f"page {n}", lambda n=n: query_page(n), 5)["queries"]
+            for n in (1, 20, 100, 500)
+        }  # noqa: E501
     base = results[0]["median"]
-    print(f"\n{ConnectorStaged.objects.count()} drafts, {ReportEntry.objects.count()} report entries, "
-          f"{CertificationComment.objects.count()} comments; {args.requests} requests each\n")
+    print(
+        f"\n{ConnectorStaged.objects.count()} drafts, {ReportEntry.objects.count()} report entries, "
+        f"{CertificationComment.objects.count()} comments; {args.requests} requests each\n"
+    )
     print(f"{'request':52} {'median ms':>10} {'p99 ms':>8} {'× floor':>8} {'queries':>8}")
     for r in results:
-        print(f"{r['label']:52} {r['median']:10.2f} {r['p99']:8.2f} {r['median'] / base:8.2f} {r['queries']:8d}")  # noqa: E501
-    print("\nSQL queries per query page by page size:", ", ".join(f"{n}: {q}" for n, q in pages.items()))  # noqa: E501
+        print(
+            f"{r['label']:52} {r['median']:10.2f} {r['p99']:8.2f} {r['median'] / base:8.2f} {r['queries']:8d}"
+        )  # noqa: E501
+    print(
+        "\nSQL queries per query page by page size:",
+        ", ".join(f"{n}: {q}" for n, q in pages.items()),
+    )  # noqa: E501
 
 
 if __name__ == "__main__":

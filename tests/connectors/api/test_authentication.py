@@ -90,8 +90,15 @@ def test_introspection_tells_whether_a_token_is_active(manager_credentials):
 
 def test_create_api_client_command_prints_working_credentials(db, capsys):
     call_command(
-        "create_api_client", "--project", "cli-shop", "--region", "us-east-2.aws",
-        "--scope", "manage_connectors", "--scope", "view_connectors",
+        "create_api_client",
+        "--project",
+        "cli-shop",
+        "--region",
+        "us-east-2.aws",
+        "--scope",
+        "manage_connectors",
+        "--scope",
+        "view_connectors",
     )
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) == {"client_id", "client_secret", "project", "scopes"}
@@ -101,7 +108,9 @@ def test_create_api_client_command_prints_working_credentials(db, capsys):
 
     basic = base64.b64encode(f"{printed['client_id']}:{printed['client_secret']}".encode()).decode()
     response = Client().post(
-        "/oauth/token", {"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}  # noqa: E501
+        "/oauth/token",
+        {"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},  # noqa: E501
     )
     assert response.status_code == 200
     assert "manage_connectors:cli-shop" in response.json()["scope"]

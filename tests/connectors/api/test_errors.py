@@ -72,7 +72,9 @@ def test_repository_url_and_tag_patterns_are_enforced(api, good_repo, url, tag):
 
 def test_local_repositories_are_refused_unless_allowed(api, good_repo, settings):
     settings.CONNECTORS_ALLOW_LOCAL_REPOSITORIES = False
-    body = error_of(api.post("/connectors/drafts", draft_body(good_repo.url)), 400, "InvalidJsonInput")
+    body = error_of(
+        api.post("/connectors/drafts", draft_body(good_repo.url)), 400, "InvalidJsonInput"
+    )
     assert "url" in body["errors"][0]["detailedErrorMessage"]
 
 
@@ -98,7 +100,9 @@ def test_invalid_connect_yaml_is_specification_file_not_valid(api, repositories)
 
 def test_a_duplicate_key_is_duplicate_field(api, create_draft, good_repo):
     create_draft()
-    body = error_of(api.post("/connectors/drafts", draft_body(good_repo.url)), 400, "DuplicateField")
+    body = error_of(
+        api.post("/connectors/drafts", draft_body(good_repo.url)), 400, "DuplicateField"
+    )
     assert body["errors"][0]["field"] == "key"
     assert body["errors"][0]["duplicateValue"] == "connector-key"
 
@@ -139,7 +143,10 @@ def test_unknown_fields_in_an_action_are_refused(api, create_draft):
         {"version": "1", "actions": [{"action": "setName", "name": "n"}]},
         {"version": 1, "actions": []},
         {"version": 1, "actions": [{"name": "n"}]},
-        {"version": 1, "actions": [{"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 0}]},  # noqa: E501
+        {
+            "version": 1,
+            "actions": [{"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 0}],
+        },  # noqa: E501
         {"version": 1, "actions": [{"action": "setSupportedRegions", "regions": []}]},
         {"version": 1, "actions": [{"action": "addPrivateProject", "privateProject": "nocolon"}]},
         {"version": 1, "actions": [{"action": "publish", "certification": "yes"}]},
@@ -203,14 +210,22 @@ def test_bad_token_is_401_invalid_token(db):
 def test_view_only_token_cannot_update_or_create(viewer_api, api, create_draft, good_repo):
     draft = create_draft()
     update = {"version": 1, "actions": [{"action": "setName", "name": "n"}]}
-    error_of(viewer_api.post(f"/connectors/drafts/{draft['id']}", update), 403, "insufficient_scope")  # noqa: E501
-    error_of(viewer_api.post("/connectors/drafts", draft_body(good_repo.url, key="k2")), 403, "insufficient_scope")  # noqa: E501
+    error_of(
+        viewer_api.post(f"/connectors/drafts/{draft['id']}", update), 403, "insufficient_scope"
+    )  # noqa: E501
+    error_of(
+        viewer_api.post("/connectors/drafts", draft_body(good_repo.url, key="k2")),
+        403,
+        "insufficient_scope",
+    )  # noqa: E501
     error_of(viewer_api.delete(f"/connectors/drafts/{draft['id']}"), 403, "insufficient_scope")
     assert viewer_api.get(f"/connectors/drafts/{draft['id']}").status_code == 200
 
 
 def test_method_not_allowed_uses_the_error_format(api):
-    response = api.client.put("/connectors/drafts", headers={"Authorization": f"Bearer {api.token}"})  # noqa: E501
+    response = api.client.put(
+        "/connectors/drafts", headers={"Authorization": f"Bearer {api.token}"}
+    )  # noqa: E501
     error_of(response, 405, "MethodNotAllowed")
 
 

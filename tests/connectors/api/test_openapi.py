@@ -25,7 +25,13 @@ def test_schema_lists_every_endpoint_with_its_shapes(db):
     ):
         assert path in paths, path
     components = schema["components"]["schemas"]
-    for name in ("ConnectorStaged", "ConnectorStagedDraft", "ConnectorStagedUpdate", "ErrorResponse", "SetRepository"):  # noqa: E501
+    for name in (
+        "ConnectorStaged",
+        "ConnectorStagedDraft",
+        "ConnectorStagedUpdate",
+        "ErrorResponse",
+        "SetRepository",
+    ):  # noqa: E501
         assert name in components, name
     staged = components["ConnectorStaged"]["properties"]
     assert {"isPreviewable", "previewableReport", "publishingReport", "hasChanges"} <= set(staged)

@@ -25,12 +25,24 @@ def keys(response) -> list[str]:
 
 
 def test_sort_by_name_both_ways(api, three_drafts):
-    assert keys(api.get("/connectors/drafts", {"sort": "name asc"})) == ["alpha", "bravo", "charlie"]
-    assert keys(api.get("/connectors/drafts", {"sort": "name desc"})) == ["charlie", "bravo", "alpha"]
+    assert keys(api.get("/connectors/drafts", {"sort": "name asc"})) == [
+        "alpha",
+        "bravo",
+        "charlie",
+    ]
+    assert keys(api.get("/connectors/drafts", {"sort": "name desc"})) == [
+        "charlie",
+        "bravo",
+        "alpha",
+    ]
 
 
 def test_sort_by_created_at_desc_is_newest_first(api, three_drafts):
-    assert keys(api.get("/connectors/drafts", {"sort": "createdAt desc"})) == ["charlie", "bravo", "alpha"]  # noqa: E501
+    assert keys(api.get("/connectors/drafts", {"sort": "createdAt desc"})) == [
+        "charlie",
+        "bravo",
+        "alpha",
+    ]  # noqa: E501
 
 
 def test_limit_and_offset_page_through(api, three_drafts):
@@ -48,7 +60,9 @@ def test_limit_zero_counts_without_results(api, three_drafts):
 def test_filters_by_privacy_and_integration_types(api, three_drafts):
     assert keys(api.get("/connectors/drafts", {"isPrivate": "false"})) == ["charlie"]
     assert len(keys(api.get("/connectors/drafts", {"isPrivate": "true"}))) == 2
-    found = keys(api.get("/connectors/drafts?integrationTypes=tax&integrationTypes=psp&sort=key+asc"))  # noqa: E501
+    found = keys(
+        api.get("/connectors/drafts?integrationTypes=tax&integrationTypes=psp&sort=key+asc")
+    )  # noqa: E501
     assert found == ["alpha", "bravo"]
 
 
@@ -82,15 +96,27 @@ def test_search_finds_public_and_own_connectors_only(api, other_api, three_draft
     own = api.get("/connectors/search", {"sort": "key asc"})
     assert keys(own) == ["alpha", "bravo", "charlie"]
     assert keys(api.get("/connectors/search", {"text": "brav"})) == ["bravo"]
-    assert keys(api.get("/connectors/search", {"private": "true", "sort": "key asc"})) == ["alpha", "bravo"]  # noqa: E501
-    assert keys(api.get("/connectors/search", {"key": ["alpha", "charlie"], "sort": "key asc"})) == ["alpha", "charlie"]  # noqa: E501
-    assert keys(api.get("/connectors/search", {"creator.company": "commercetools", "limit": 1, "sort": "key desc"})) == ["charlie"]  # noqa: E501
+    assert keys(api.get("/connectors/search", {"private": "true", "sort": "key asc"})) == [
+        "alpha",
+        "bravo",
+    ]  # noqa: E501
+    assert keys(
+        api.get("/connectors/search", {"key": ["alpha", "charlie"], "sort": "key asc"})
+    ) == ["alpha", "charlie"]  # noqa: E501
+    assert keys(
+        api.get(
+            "/connectors/search",
+            {"creator.company": "commercetools", "limit": 1, "sort": "key desc"},
+        )
+    ) == ["charlie"]  # noqa: E501
     assert keys(api.get("/connectors/search", {"integrationTypes": "erp"})) == ["bravo"]
     alpha = ConnectorStaged.objects.get(key="alpha")
     assert keys(api.get("/connectors/search", {"id": str(alpha.id)})) == ["alpha"]
 
 
-def test_a_private_connector_is_visible_to_the_projects_it_names(api, other_api, create_draft, other_project):  # noqa: E501
+def test_a_private_connector_is_visible_to_the_projects_it_names(
+    api, other_api, create_draft, other_project
+):  # noqa: E501
     draft = create_draft(privateProjects=[other_project.identifier])
     publish_to_production(draft=ConnectorStaged.objects.get(id=draft["id"]), certified=False)
     assert keys(other_api.get("/connectors/search", {"private": "true"})) == ["connector-key"]

@@ -81,8 +81,14 @@ SEED_CREATED = {
 SEED_ACTIONS = [
     {"action": "setName", "name": "The new name of the Connector"},
     {"action": "setDescription", "description": "New description of the Connector."},
-    {"action": "setSupportedRegions", "regions": ["europe-west1.gcp", "us-central1.gcp", "australia-southeast1.gcp"]},  # noqa: E501
-    {"action": "setDocumentationUrl", "documentationUrl": "https://www.example.com/my-connector/documentation"},  # noqa: E501
+    {
+        "action": "setSupportedRegions",
+        "regions": ["europe-west1.gcp", "us-central1.gcp", "australia-southeast1.gcp"],
+    },  # noqa: E501
+    {
+        "action": "setDocumentationUrl",
+        "documentationUrl": "https://www.example.com/my-connector/documentation",
+    },  # noqa: E501
     {"action": "setIntegrationTypes", "integrationTypes": ["promotion", "other"]},
     {"action": "setCreatorName", "creatorName": "Jane Doe"},
     {"action": "setCreatorTitle", "creatorTitle": "Ms"},
@@ -140,7 +146,11 @@ def test_seed_query_example_returns_a_paged_response(api, created):
 
 @pytest.mark.parametrize("by", ["id", "key"])
 def test_seed_update_example_sets_the_name_and_bumps_the_version(api, created, by):
-    path = f"/connectors/drafts/{created['id']}" if by == "id" else "/connectors/drafts/key=connector-key"  # noqa: E501
+    path = (
+        f"/connectors/drafts/{created['id']}"
+        if by == "id"
+        else "/connectors/drafts/key=connector-key"
+    )  # noqa: E501
     response = api.post(
         path, {"version": 1, "actions": [{"action": "setName", "name": "New Connector name"}]}
     )
@@ -154,9 +164,7 @@ def test_seed_update_example_sets_the_name_and_bumps_the_version(api, created, b
 
 @pytest.mark.parametrize("action", SEED_ACTIONS, ids=[a["action"] for a in SEED_ACTIONS])
 def test_each_seed_action_example_is_accepted(api, created, action):
-    response = api.post(
-        f"/connectors/drafts/{created['id']}", {"version": 1, "actions": [action]}
-    )
+    response = api.post(f"/connectors/drafts/{created['id']}", {"version": 1, "actions": [action]})
     assert response.status_code == 201, response.content
     assert response.json()["version"] == 2
 
@@ -164,7 +172,10 @@ def test_each_seed_action_example_is_accepted(api, created, action):
 def test_seed_set_repository_example_reads_the_new_tag(api, created, seed_repo):
     response = api.post(
         f"/connectors/drafts/{created['id']}",
-        {"version": 1, "actions": [{"action": "setRepository", "url": seed_repo.url, "tag": "0.0.0"}]},  # noqa: E501
+        {
+            "version": 1,
+            "actions": [{"action": "setRepository", "url": seed_repo.url, "tag": "0.0.0"}],
+        },  # noqa: E501
     )
     assert response.status_code == 201, response.content
     assert response.json()["repository"] == {"url": seed_repo.url, "tag": "0.0.0"}
@@ -177,6 +188,8 @@ def test_seed_preview_publish_and_unlist_examples_are_accepted(api, created):
     assert preview.json()["isPreviewable"] == "pending"
     unlist = api.post(path, {"version": 2, "actions": [{"action": "unlist"}]})
     assert unlist.status_code == 201
-    publish = api.post(path, {"version": 3, "actions": [{"action": "publish", "certification": False}]})  # noqa: E501
+    publish = api.post(
+        path, {"version": 3, "actions": [{"action": "publish", "certification": False}]}
+    )  # noqa: E501
     assert publish.status_code == 201, publish.content
     assert publish.json()["status"] == "Processing"

@@ -10,7 +10,9 @@ from connectors.state import Previewable, Status
 
 
 def update(api, draft_id: str, version: int, *actions: dict):
-    return api.post(f"/connectors/drafts/{draft_id}", {"version": version, "actions": list(actions)})
+    return api.post(
+        f"/connectors/drafts/{draft_id}", {"version": version, "actions": list(actions)}
+    )
 
 
 @pytest.mark.parametrize(
@@ -18,20 +20,56 @@ def update(api, draft_id: str, version: int, *actions: dict):
     [
         ({"action": "setName", "name": "Renamed"}, ("name",), "Renamed"),
         ({"action": "setDescription", "description": "About"}, ("description",), "About"),
-        ({"action": "setSupportedRegions", "regions": ["us-east-2.aws", "us-east-2.aws"]}, ("supportedRegions",), ["us-east-2.aws"]),  # noqa: E501
-        ({"action": "setDocumentationUrl", "documentationUrl": "https://docs.example.com"}, ("documentationUrl",), "https://docs.example.com"),  # noqa: E501
-        ({"action": "setIntegrationTypes", "integrationTypes": ["psp", "tax"]}, ("integrationTypes",), ["psp", "tax"]),  # noqa: E501
+        (
+            {"action": "setSupportedRegions", "regions": ["us-east-2.aws", "us-east-2.aws"]},
+            ("supportedRegions",),
+            ["us-east-2.aws"],
+        ),  # noqa: E501
+        (
+            {"action": "setDocumentationUrl", "documentationUrl": "https://docs.example.com"},
+            ("documentationUrl",),
+            "https://docs.example.com",
+        ),  # noqa: E501
+        (
+            {"action": "setIntegrationTypes", "integrationTypes": ["psp", "tax"]},
+            ("integrationTypes",),
+            ["psp", "tax"],
+        ),  # noqa: E501
         ({"action": "setCreatorName", "creatorName": "Jane"}, ("creator", "name"), "Jane"),
         ({"action": "setCreatorTitle", "creatorTitle": "Ms"}, ("creator", "title"), "Ms"),
-        ({"action": "setCreatorEmail", "creatorEmail": "jane@example.org"}, ("creator", "email"), "jane@example.org"),  # noqa: E501
+        (
+            {"action": "setCreatorEmail", "creatorEmail": "jane@example.org"},
+            ("creator", "email"),
+            "jane@example.org",
+        ),  # noqa: E501
         ({"action": "setCreatorCompany", "creatorCompany": "Acme"}, ("creator", "company"), "Acme"),
-        ({"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 3}, ("creator", "noOfContributors"), 3),  # noqa: E501
-        ({"action": "setCreatorSupportUrl", "creatorSupportUrl": "https://help.example.com"}, ("creator", "supportUrl"), "https://help.example.com"),  # noqa: E501
-        ({"action": "setCreatorLogo", "logoUrl": "https://example.com/logo.png"}, ("creator", "logoUrl"), "https://example.com/logo.png"),  # noqa: E501
-        ({"action": "addPrivateProject", "privateProject": "us-east-2.aws:shop-1"}, ("privateProjects",), ["us-east-2.aws:shop-1"]),  # noqa: E501
+        (
+            {"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 3},
+            ("creator", "noOfContributors"),
+            3,
+        ),  # noqa: E501
+        (
+            {"action": "setCreatorSupportUrl", "creatorSupportUrl": "https://help.example.com"},
+            ("creator", "supportUrl"),
+            "https://help.example.com",
+        ),  # noqa: E501
+        (
+            {"action": "setCreatorLogo", "logoUrl": "https://example.com/logo.png"},
+            ("creator", "logoUrl"),
+            "https://example.com/logo.png",
+        ),  # noqa: E501
+        (
+            {"action": "addPrivateProject", "privateProject": "us-east-2.aws:shop-1"},
+            ("privateProjects",),
+            ["us-east-2.aws:shop-1"],
+        ),  # noqa: E501
         ({"action": "updatePreviewable"}, ("isPreviewable",), "pending"),
         ({"action": "publish", "certification": True}, ("status",), "Processing"),
-        ({"action": "addCertificationComment", "comment": "Ready?"}, ("certificationInfo", "comments", 0, "comment"), "Ready?"),  # noqa: E501
+        (
+            {"action": "addCertificationComment", "comment": "Ready?"},
+            ("certificationInfo", "comments", 0, "comment"),
+            "Ready?",
+        ),  # noqa: E501
     ],
 )
 def test_each_action_changes_what_it_names(api, create_draft, action, field, expected):
@@ -62,7 +100,10 @@ def test_clearing_optional_values_removes_them(api, create_draft):
 def test_remove_private_project_takes_it_out(api, create_draft):
     draft = create_draft(privateProjects=["eu-central-1.aws:one", "eu-central-1.aws:two"])
     response = update(
-        api, draft["id"], 1, {"action": "removePrivateProject", "privateProject": "eu-central-1.aws:one"}  # noqa: E501
+        api,
+        draft["id"],
+        1,
+        {"action": "removePrivateProject", "privateProject": "eu-central-1.aws:one"},  # noqa: E501
     )
     assert response.json()["privateProjects"] == ["eu-central-1.aws:two"]
 
@@ -101,7 +142,9 @@ def test_a_failing_action_applies_none_of_the_request(api, create_draft):
 
 
 @pytest.mark.parametrize("action", ["addPrivateProject", "removePrivateProject"])
-def test_private_projects_of_a_public_draft_are_connector_staged_not_private(api, create_draft, action):  # noqa: E501
+def test_private_projects_of_a_public_draft_are_connector_staged_not_private(
+    api, create_draft, action
+):  # noqa: E501
     draft = create_draft()
     ConnectorStaged.objects.filter(id=draft["id"]).update(private=False)
     response = update(api, draft["id"], 1, {"action": action, "privateProject": "us-east-2.aws:x1"})
@@ -122,7 +165,9 @@ def test_publish_for_certification_while_in_certification_is_refused(api, create
     assert response.json()["errors"][0]["code"] == "ConnectorStagedInCertification"
 
 
-def test_publish_for_certification_of_an_unchanged_certified_connector_is_refused(api, create_draft):  # noqa: E501
+def test_publish_for_certification_of_an_unchanged_certified_connector_is_refused(
+    api, create_draft
+):  # noqa: E501
     draft = create_draft()
     row = ConnectorStaged.objects.get(id=draft["id"])
     row.private = False
@@ -132,7 +177,11 @@ def test_publish_for_certification_of_an_unchanged_certified_connector_is_refuse
     response = update(api, draft["id"], 1, {"action": "publish", "certification": True})
     assert response.json()["errors"][0]["code"] == "ConnectorAlreadyCertified"
     changed = update(
-        api, draft["id"], 1, {"action": "setName", "name": "v2"}, {"action": "publish", "certification": True}  # noqa: E501
+        api,
+        draft["id"],
+        1,
+        {"action": "setName", "name": "v2"},
+        {"action": "publish", "certification": True},  # noqa: E501
     )
     assert changed.status_code == 201, changed.content
     assert changed.json()["status"] == "Processing"
@@ -144,7 +193,9 @@ def test_while_processing_only_comments_are_accepted(api, create_draft):
     refused = update(api, draft["id"], 2, {"action": "setName", "name": "sneaky"})
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["code"] == "InvalidOperation"
-    comment = update(api, draft["id"], 2, {"action": "addCertificationComment", "comment": "Waiting"})  # noqa: E501
+    comment = update(
+        api, draft["id"], 2, {"action": "addCertificationComment", "comment": "Waiting"}
+    )  # noqa: E501
     assert comment.status_code == 201
     assert comment.json()["certificationInfo"]["comments"][0]["userId"] == "acme-shop"
 
@@ -162,7 +213,9 @@ def test_set_repository_to_a_new_tag_resets_the_preview(api, create_draft, good_
 def test_set_repository_refills_configurations_from_the_new_tag(api, create_draft, repositories):
     draft = create_draft()
     seed = repositories["seed"]
-    response = update(api, draft["id"], 1, {"action": "setRepository", "url": seed.url, "tag": "0.0.0"})  # noqa: E501
+    response = update(
+        api, draft["id"], 1, {"action": "setRepository", "url": seed.url, "tag": "0.0.0"}
+    )  # noqa: E501
     assert [c["applicationName"] for c in response.json()["configurations"]] == ["app-1"]
 
 

@@ -198,7 +198,44 @@ def test_unparsable_file_is_reported_as_information(tmp_path):
     assert outcome.status == "succeeded"
     (finding,) = outcome.findings
     assert (finding.type, finding.file, finding.line) == ("Information", "service/src/broken.js", 1)
-    assert finding.message.startswith("service: src/broken.js:1: could not be fully parsed")
+    assert finding.message == (
+        "service: src/broken.js:1: could not be fully parsed: parts of it were not analysed."
+    )
+
+
+@needs_semgrep
+def test_a_rule_semgrep_cannot_load_fails_the_check_instead_of_being_dropped(tmp_path):
+    rules = tmp_path / "rules"
+    _write(
+        rules,
+        {
+            "broken.yaml": (
+                "rules:\n  - id: broken\n    languages: [javascript]\n    severity: ERROR\n"
+                "    message: never loads\n    pattern: 'foo(((('\n"
+            )
+        },
+    )
+    _write(tmp_path, {"service/src/index.js": "eval(x);\n"})
+
+    outcome = CodeCheck(rules=rules).run(_context(tmp_path, "service"))
+
+    assert outcome.status == "failed"
+    assert outcome.summary.startswith("Semgrep rejected a rule: Rule parse error in rule broken")
+
+
+@needs_semgrep
+def test_semgrep_running_past_its_timeout_fails_the_check(tmp_path):
+    _write(tmp_path, {"service/src/index.js": "eval(x);\n"})
+    context = _context(tmp_path, "service")
+    context.options["semgrep_timeout_seconds"] = 0.01
+
+    outcome = CodeCheck().run(context)
+
+    assert outcome.status == "failed"
+    assert outcome.summary == "Semgrep did not finish within 0.01 s"
+    assert outcome.findings[0].message == (
+        "Code analysis could not run: Semgrep did not finish within 0.01 s."
+    )
 
 
 def test_missing_semgrep_skips_the_check(tmp_path):

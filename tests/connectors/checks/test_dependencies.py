@@ -245,7 +245,9 @@ def test_check_has_the_expected_name():
 
 
 REAL_LOCKFILES = sorted(
-    p for p in (Path(__file__).parent / "lockfiles").rglob("*") if p.name != "package.json"
+    p
+    for p in (Path(__file__).parent / "lockfiles").rglob("*")
+    if p.is_file() and p.name != "package.json"
 )
 
 

