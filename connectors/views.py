@@ -131,6 +131,11 @@ class FieldView:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     conflict: list[DraftEvent] | None = None
+    # Why the form shows ``conflict``: a refused save (409) or a form opened late.
+    conflict_intro: str = (
+        "This draft changed since the page was loaded. Your value was not saved yet; "
+        "it is kept below."
+    )
     focus: bool = False
 
     @property
@@ -451,6 +456,10 @@ def _field_form(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -
         if page_version != draft.version:
             # The form shows today's value: say what changed since the page was loaded.
             state["conflict"] = changes_since(draft, page_version)
+            state["conflict_intro"] = (
+                "This draft changed since the page was loaded: the form starts from the "
+                "values saved now."
+            )
             page_version = draft.version
     context = page_context(draft, page_version=page_version)
     view = field_view(spec, draft, page_version, **state)

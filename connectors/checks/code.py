@@ -16,6 +16,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -112,8 +113,11 @@ def semgrep_command(
         "--x-ignore-semgrepignore-files",
         "--no-git-ignore",
     ]
-    for pattern in EXCLUDED_PATHS:
-        command.append(f"--exclude={pattern}")
+    # Anchored below each target, so that an application named like an excluded folder
+    # ("tests", "build") is still analysed.
+    for target in targets:
+        prefix = "" if target in ("", ".") else f"{target.rstrip('/')}/**/"
+        command.extend(f"--exclude={prefix}{pattern}" for pattern in EXCLUDED_PATHS)
     command.append("--")
     command.extend(targets)
     return command
@@ -234,10 +238,10 @@ class CodeCheck:
         folders = _application_folders(context)
         if not folders:
             return CheckOutcome(status="skipped", summary="No application folder to analyse.")
-        timeout = float(
-            context.options.get("semgrep_timeout_seconds")
-            or getattr(settings, "CONNECTORS_SEMGREP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+        configured: Any = context.options.get("semgrep_timeout_seconds") or getattr(
+            settings, "CONNECTORS_SEMGREP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS
         )
+        timeout = float(configured)
         try:
             report = run_semgrep(
                 sorted(folders),

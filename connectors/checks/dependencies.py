@@ -14,6 +14,7 @@ from django.conf import settings
 
 from connectors.checks.advisories import (
     AdvisoryMatch,
+    AdvisorySourceError,
     PackageKey,
     open_advisory_source,
 )
@@ -36,6 +37,7 @@ class _Located:
     """A lockfile entry, with where it is and whose it is."""
 
     application: str
+    folder: Path  # the application's folder
     lockfile: Path
     package: ResolvedPackage
 
@@ -53,24 +55,28 @@ class DependencyCheck:
         seen_lockfiles: set[Path] = set()
         for application in context.applications:
             folder = _folder(context.root, application)
-            if not folder.is_dir():
+            if not _inside(folder, context.root):
                 continue
             scan = find_manifests(folder, context.root)
             for manifest in scan.unlocked_manifests:
                 line = manifest_dependency_line(manifest)
                 if line is not None:
-                    findings.append(_unlocked_finding(context.root, application, manifest, line))
+                    findings.append(
+                        _unlocked_finding(context.root, folder, application, manifest, line)
+                    )
             for lockfile in scan.lockfiles:
                 if lockfile in seen_lockfiles:
                     continue  # a workspace lockfile shared by several applications
                 seen_lockfiles.add(lockfile)
                 try:
-                    packages = read_lockfile(lockfile)
+                    packages = read_lockfile(lockfile, root=context.root)
                 except (LockfileError, OSError) as error:
-                    findings.append(_unreadable_finding(context.root, application, lockfile, error))
+                    findings.append(
+                        _unreadable_finding(context.root, folder, application, lockfile, error)
+                    )
                     continue
                 lockfile_count += 1
-                located.extend(_Located(application.name, lockfile, p) for p in packages)
+                located.extend(_Located(application.name, folder, lockfile, p) for p in packages)
 
         if not located and not findings:
             return CheckOutcome(
@@ -82,8 +88,16 @@ class DependencyCheck:
         if located:
             source = context.options.get("advisory_source") or settings.CONNECTORS_ADVISORY_SOURCE
             timeout = float(context.options.get("advisory_timeout_seconds", 30))
-            advisory_source = open_advisory_source(str(source), timeout=timeout)
-            matches = advisory_source.find(_key(entry.package) for entry in located)
+            try:
+                advisory_source = open_advisory_source(str(source), timeout=timeout)
+                matches = advisory_source.find(_key(entry.package) for entry in located)
+            except AdvisorySourceError as error:
+                problem = f"Dependency analysis could not run: {error}."
+                return CheckOutcome(
+                    status="failed",
+                    findings=[Finding(type="Error", message=problem)],
+                    summary=problem,
+                )
 
         advisory_findings = _advisory_findings(context.root, located, matches)
         findings.extend(advisory_findings)
@@ -102,19 +116,28 @@ def _folder(root: Path, application: Application) -> Path:
     return application.path if application.path.is_absolute() else root / application.path
 
 
+def _inside(folder: Path, root: Path) -> bool:
+    """An existing folder of the checkout; a link leading elsewhere is not followed."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return folder.resolve().is_relative_to(root.resolve())
+
+
 def _key(package: ResolvedPackage) -> PackageKey:
     return (package.ecosystem, package.name, package.version)
 
 
-def _paths(root: Path, application: str, path: Path) -> tuple[str, str]:
+def _paths(root: Path, folder: Path, path: Path) -> tuple[str, str]:
     """The repository-relative path, and the label a message shows (relative to the app)."""
     relative = path.relative_to(root).as_posix()
-    prefix = f"{application}/"
-    return relative, relative[len(prefix) :] if relative.startswith(prefix) else relative
+    label = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else relative
+    return relative, label
 
 
-def _unlocked_finding(root: Path, application: Application, manifest: Path, line: int) -> Finding:
-    relative, label = _paths(root, application.name, manifest)
+def _unlocked_finding(
+    root: Path, folder: Path, application: Application, manifest: Path, line: int
+) -> Finding:
+    relative, label = _paths(root, folder, manifest)
     return Finding(
         type="Warning",
         message=(
@@ -129,9 +152,9 @@ def _unlocked_finding(root: Path, application: Application, manifest: Path, line
 
 
 def _unreadable_finding(
-    root: Path, application: Application, lockfile: Path, error: Exception
+    root: Path, folder: Path, application: Application, lockfile: Path, error: Exception
 ) -> Finding:
-    relative, label = _paths(root, application.name, lockfile)
+    relative, label = _paths(root, folder, lockfile)
     line = getattr(error, "line", None) or 1
     return Finding(
         type="Warning",
@@ -167,7 +190,7 @@ def _advisory_findings(
 
 def _advisory_finding(root: Path, entry: _Located, match: AdvisoryMatch) -> Finding:
     package, advisory = entry.package, match.advisory
-    relative, label = _paths(root, entry.application, entry.lockfile)
+    relative, label = _paths(root, entry.folder, entry.lockfile)
     blocking = advisory.severity in BLOCKING_SEVERITIES and match.fixed is not None
     aliases = ", ".join(advisory.aliases[:MAX_ALIASES_SHOWN])
     identity = f"{advisory.id} ({aliases})" if aliases else advisory.id

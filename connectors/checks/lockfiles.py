@@ -86,11 +86,14 @@ def _has_npm_lockfile(folder: Path) -> bool:
 
 
 def _ancestor_lockfiles(folder: Path, repository_root: Path) -> list[Path]:
-    root = repository_root.resolve()
-    current = folder.resolve()
-    while current != root and root in current.parents:
+    current = folder
+    while current != repository_root and current.is_relative_to(repository_root):
         current = current.parent
-        found = [current / name for name in NPM_LOCKFILES if (current / name).is_file()]
+        found = [
+            current / name
+            for name in NPM_LOCKFILES
+            if (current / name).is_file() and not (current / name).is_symlink()
+        ]
         if found:
             return found
     return []
@@ -114,16 +117,17 @@ def manifest_dependency_line(package_json: Path) -> int | None:
     return 1
 
 
-def read_lockfile(path: Path) -> list[ResolvedPackage]:
+def read_lockfile(path: Path, *, root: Path | None = None) -> list[ResolvedPackage]:
     """Every resolved package of the lockfile at ``path``, chosen by its file name.
 
-    Raises ``LockfileError`` when the file is too large or malformed.
+    ``root`` bounds where a pom.xml may look for its parents. Raises ``LockfileError`` when
+    the file is too large or malformed.
     """
     size = path.stat().st_size
     if size > MAX_LOCKFILE_BYTES:
         raise LockfileError(f"the file is {size // (1024 * 1024)} MiB, larger than the limit")
     if path.name == "pom.xml":
-        return read_pom(path)
+        return read_pom(path, root=root)
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.name in ("package-lock.json", "npm-shrinkwrap.json"):
         return parse_package_lock(text)
@@ -430,15 +434,16 @@ _PROPERTY = re.compile(r"\$\{([^}]+)\}")
 MAX_PARENT_DEPTH = 5
 
 
-def read_pom(path: Path) -> list[ResolvedPackage]:
+def read_pom(path: Path, *, root: Path | None = None) -> list[ResolvedPackage]:
     """Dependencies of a ``pom.xml`` with a literal version or one set by a property.
 
     Properties come from the pom itself and then from its parents on disk (``relativePath``,
-    by default ``../pom.xml``). Versionless dependencies, managed by a parent or a BOM, and
-    version ranges are left out: they pin nothing that could be matched here.
+    by default ``../pom.xml``), never outside ``root``. Versionless dependencies, managed by a
+    parent or a BOM, and version ranges are left out: they pin nothing that could be matched.
     """
     project = _parse_xml(path)
-    properties = _pom_properties(project, path, depth=0)
+    boundary = (root or path.parent).resolve()
+    properties = _pom_properties(project, path, boundary, depth=0)
     found = []
     for element in project.iter():
         if element.tag != "dependency" or element.parent is None:
@@ -465,7 +470,7 @@ def read_pom(path: Path) -> list[ResolvedPackage]:
     return found
 
 
-def _pom_properties(project: _XmlElement, path: Path, depth: int) -> dict[str, str]:
+def _pom_properties(project: _XmlElement, path: Path, boundary: Path, depth: int) -> dict[str, str]:
     properties: dict[str, str] = {}
     parent = project.child("parent")
     if parent is not None and depth < MAX_PARENT_DEPTH:
@@ -473,10 +478,14 @@ def _pom_properties(project: _XmlElement, path: Path, depth: int) -> dict[str, s
         parent_path = (path.parent / (relative or "../pom.xml")).resolve()
         if parent_path.is_dir():
             parent_path = parent_path / "pom.xml"
-        if parent_path.is_file() and parent_path != path.resolve():
+        if (
+            parent_path.is_file()
+            and parent_path != path.resolve()
+            and parent_path.is_relative_to(boundary)
+        ):
             try:
                 parent_project = _parse_xml(parent_path)
-                properties.update(_pom_properties(parent_project, parent_path, depth + 1))
+                properties.update(_pom_properties(parent_project, parent_path, boundary, depth + 1))
             except (LockfileError, OSError):
                 pass
         if parent.child_text("version"):

@@ -193,10 +193,14 @@ class CommercetoolsClientSecretDetector(RegexBasedDetector):
         context: CodeSnippet | None = None,
         **kwargs: Any,
     ) -> set:
+        if context is None:
+            return super().analyze_line(
+                filename=filename, line=line, line_number=line_number, **kwargs
+            )
         found = super().analyze_line(
             filename=filename, line=line, line_number=line_number, context=context, **kwargs
         )
-        if found or context is None:
+        if found:
             return found
         match = self._value_only.match(line)
         if match and self._name_only.search(context.previous_line.rstrip()):
@@ -235,7 +239,7 @@ def scan_repository(root: Path) -> SecretScan:
     other: list[Path] = []
     with _SCAN_LOCK:
         # Custom plugins are looked up by class name in detect-secrets' registry.
-        registry = get_mapping_from_secret_type_to_class()
+        registry: dict[str, type] = get_mapping_from_secret_type_to_class()
         registry[CommercetoolsClientSecretDetector.secret_type] = CommercetoolsClientSecretDetector
         triggers = _pattern_triggers(registry.values())
         for path in _files(root):

@@ -126,23 +126,26 @@ def test_two_tabs_edit_one_draft_and_the_second_gets_the_conflict_with_nothing_l
         sign_in(tab, "creator")
         tab.goto(f"/drafts/{draft.id}/")
 
+    # The second tab starts typing; meanwhile the first tab renames the draft.
+    second.locator("#field-description").get_by_role("link", name="Edit description").click()
+    typed = "A description typed in the second tab,\nover two lines."
+    second.locator("#input-description").fill(typed)
+
     first.locator("#field-name").get_by_role("link", name="Edit name").click()
     first.locator("#input-name").fill("Name from the first tab")
     first.locator("#field-name").get_by_role("button", name="Save name").click()
     expect(first.locator("#draft-title")).to_have_text("Name from the first tab")
 
-    second.locator("#field-description").get_by_role("link", name="Edit description").click()
-    typed = "A description typed in the second tab,\nover two lines."
-    second.locator("#input-description").fill(typed)
     second.locator("#field-description").get_by_role("button", name="Save description").click()
     conflict = second.locator("#field-description .conflict")
-    expect(conflict).to_contain_text("changed since the page was loaded")
+    expect(conflict).to_contain_text("Your value was not saved yet")
     expect(conflict).to_contain_text("Name from the first tab")
     expect(second.locator("#input-description")).to_have_value(typed)
     screenshot(second, "conflict")
 
     second.locator("#field-description").get_by_role("button", name="Save description").click()
     expect(second.locator("#field-description .field-value")).to_contain_text("over two lines.")
+    expect(second.locator("#draft-title")).to_have_text("Name from the first tab")
     draft.refresh_from_db()
     assert draft.name == "Name from the first tab"
     assert draft.description == typed

@@ -190,6 +190,17 @@ def test_repository_ignore_files_cannot_hide_code_but_tests_and_dependencies_are
 
 
 @needs_semgrep
+def test_application_named_like_an_excluded_folder_is_still_analysed(tmp_path):
+    _write(tmp_path, {"tests/src/run.js": "eval(input);\n", "tests/test/run.test.js": "eval(x);\n"})
+
+    outcome = CodeCheck().run(_context(tmp_path, "tests"))
+
+    assert [(f.application, f.file, f.line) for f in outcome.findings] == [
+        ("tests", "tests/src/run.js", 1)
+    ]
+
+
+@needs_semgrep
 def test_unparsable_file_is_reported_as_information(tmp_path):
     _write(tmp_path, {"service/src/broken.js": "function (\n"})
 

@@ -272,3 +272,29 @@ def test_lockfiles_written_by_real_package_managers_fail_on_lodash_and_minimist(
     assert lodash.message.startswith(f"service: {path.name}:{lodash.line}: lodash@4.17.20 ")
     minimist = found[("Error", "GHSA-xvch-5gv4-984h")]
     assert "minimist" in lines[minimist.line - 1]
+
+
+def test_application_folder_linking_outside_the_checkout_is_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "yarn.lock").write_text(samples.yarn_classic({"lodash": "4.17.20"}))
+    root = tmp_path / "repository"
+    root.mkdir()
+    (root / "service").symlink_to(outside)
+    app = Application(name="service", type="service", path=root / "service")
+
+    outcome = _run(root, app)
+
+    assert outcome.status == "skipped"
+    assert outcome.findings == []
+
+
+def test_missing_advisory_folder_fails_the_check_with_a_clear_error(tmp_path):
+    app = _app(tmp_path, files={"yarn.lock": samples.yarn_classic({"lodash": "4.17.21"})})
+
+    outcome = _run(tmp_path, app, source=tmp_path / "no-advisories")
+
+    assert outcome.status == "failed"
+    (finding,) = outcome.findings
+    assert finding.type == "Error"
+    assert finding.message.startswith("Dependency analysis could not run: advisory folder ")

@@ -200,7 +200,9 @@ def test_pom_takes_properties_from_its_parent_on_disk(tmp_path):
     )
     child = _write(tmp_path / "module", "pom.xml", child_text)
 
-    assert [p.version for p in read_lockfile(child)] == ["2.14.1"]
+    assert [p.version for p in read_lockfile(child, root=tmp_path)] == ["2.14.1"]
+    # Without the repository as its bound, the parent folder is out of reach.
+    assert read_lockfile(child, root=tmp_path / "module") == []
 
 
 def test_pom_with_entity_declarations_is_refused(tmp_path):

@@ -10,17 +10,20 @@ from connectors.checks.secrets import MAX_FILE_BYTES, SecretCheck, is_placeholde
 
 REAL_LOCKFILES = Path(__file__).parent / "lockfiles"
 
-# Made-up credentials with the shapes of real ones; none of them was ever issued.
-CT_SECRET = "Zr4Tq9Lm2Xv7Bn5Kp8Wd3Hs6Jf1Gc0Qa"
-CT_SECRET_2 = "Ab3Cd4Ef5Gh6Ij7Kl8Mn9Op0Qr1St2Uv"
-AWS_KEY = "AKIAZ3X5KQ7PLM2NB4VW"
+# Made-up credentials with the shapes of real ones; none of them was ever issued. They are
+# assembled from pieces so that scanners reading this file do not take them for real ones.
+CT_SECRET = "Zr4Tq9Lm2Xv7Bn5K" + "p8Wd3Hs6Jf1Gc0Qa"
+CT_SECRET_2 = "Ab3Cd4Ef5Gh6Ij7K" + "l8Mn9Op0Qr1St2Uv"
+AWS_KEY = "AKIA" + "Z3X5KQ7PLM2NB4VW"
 GITHUB_TOKEN = "ghp_" + "R8fK2mQ9vX4tL7wZ1bN6cJ3hD5sG0yP2aE8u"
+KEY_HEADER = "RSA " + "PRIVATE KEY"
 PRIVATE_KEY = (
-    "-----BEGIN RSA PRIVATE KEY-----\n"
+    f"-----BEGIN {KEY_HEADER}-----\n"
     "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
-    "-----END RSA PRIVATE KEY-----\n"
+    f"-----END {KEY_HEADER}-----\n"
 )
 HIGH_ENTROPY = "Q2hhbmdlIHRoaXMgdG8gYSByZWFsIHRva2VuIHBsZWFzZQ"
+REGISTRY_PASSWORD = "Xk3Pq9Lz" + "7Rt2Vw5Yb8Nc"
 ALL_SECRETS = (CT_SECRET, CT_SECRET_2, AWS_KEY, GITHUB_TOKEN, HIGH_ENTROPY, "MIIEowIBAAKCAQEA")
 
 
@@ -121,7 +124,7 @@ def test_registry_credentials_inside_a_lockfile_are_still_found(tmp_path):
     lockfile = (REAL_LOCKFILES / "yarn-classic" / "yarn.lock").read_text()
     leaked = lockfile.replace(
         "https://registry.npmjs.org/lodash/",
-        "https://deploy:Xk3Pq9Lz7Rt2Vw5Yb8Nc@npm.example.com/lodash/",
+        f"https://deploy:{REGISTRY_PASSWORD}@npm.example.com/lodash/",
         1,
     )
     _write(tmp_path, {"service/yarn.lock": leaked})
@@ -132,7 +135,7 @@ def test_registry_credentials_inside_a_lockfile_are_still_found(tmp_path):
     (finding,) = outcome.findings
     assert finding.file == "service/yarn.lock"
     assert "Basic Auth Credentials" in finding.message
-    assert "Xk3Pq9Lz7Rt2Vw5Yb8Nc" not in finding.message
+    assert REGISTRY_PASSWORD not in finding.message
 
 
 def test_placeholders_source_code_hashes_and_allowlisted_lines_pass(tmp_path):
