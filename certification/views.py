@@ -14,10 +14,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,6 +27,7 @@ from connectors.state import Report, Status
 from connectors.update_actions import Actor, production_connector
 from connectors.views import (
     HISTORY_LIMIT,
+    HtmxHttpRequest,
     MissingVersion,
     changes_since,
     post_comment,
@@ -43,7 +43,7 @@ REVIEW_PAGE = "certification/review.html"
 def certifier_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_certifier(request.user):
             raise PermissionDenied("The certification pages are for certifiers.")
         return view(request, *args, **kwargs)
@@ -51,7 +51,7 @@ def certifier_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapped
 
 
-def certifier_actor(request: HttpRequest) -> Actor:
+def certifier_actor(request: HtmxHttpRequest) -> Actor:
     return Actor(label=request.user.get_username(), user=request.user, is_certifier=True)
 
 
@@ -64,11 +64,8 @@ def load_for_review(draft_id: Any) -> ConnectorStaged:
 
 @certifier_required
 @require_GET
-def queue_page(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    drafts = list(queue())
-    rows = [{"draft": d, "waited": now - d.status_changed_at} for d in drafts]
-    context = {"rows": rows, "user_id": request.user.pk}
+def queue_page(request: HtmxHttpRequest) -> HttpResponse:
+    context = {"drafts": list(queue()), "user_id": request.user.pk}
     template = "certification/queue.html"
     if request.htmx and request.htmx.target == "queue-table":
         template += "#table"
@@ -78,7 +75,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 
 
 def review_context(
-    request: HttpRequest, draft: ConnectorStaged, page_version: int | None = None, **extra: Any
+    request: HtmxHttpRequest, draft: ConnectorStaged, page_version: int | None = None, **extra: Any
 ) -> dict[str, Any]:
     entries = list(draft.report_entries.all())
     mine = draft.claimed_by_id == request.user.pk
@@ -94,7 +91,6 @@ def review_context(
         "claimed_by_me": mine,
         "can_claim": draft.status == Status.READY_FOR_CERTIFICATION,
         "can_decide": draft.status == Status.IN_CERTIFICATION and mine,
-        "waited": timezone.now() - draft.status_changed_at,
         "page_template": REVIEW_PAGE,
     }
     context.update(extra)
@@ -103,7 +99,7 @@ def review_context(
 
 @certifier_required
 @require_GET
-def review_page(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def review_page(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     draft = load_for_review(draft_id)
     return render(request, REVIEW_PAGE, review_context(request, draft))
 
@@ -114,7 +110,7 @@ def _review_url(draft_id: Any) -> str:
 
 @certifier_required
 @require_POST
-def claim_view(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def claim_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     try:
         services.claim(draft_id=draft_id, actor=certifier_actor(request))
     except ResourceNotFound as exc:
@@ -128,7 +124,7 @@ def claim_view(request: HttpRequest, draft_id: Any) -> HttpResponse:
 
 @certifier_required
 @require_POST
-def release_view(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def release_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     try:
         services.release(draft_id=draft_id, actor=certifier_actor(request))
     except ResourceNotFound as exc:
@@ -142,7 +138,7 @@ def release_view(request: HttpRequest, draft_id: Any) -> HttpResponse:
 
 @certifier_required
 @require_POST
-def decide_view(request: HttpRequest, draft_id: Any, decision: str) -> HttpResponse:
+def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpResponse:
     """``approve`` or ``reject`` (with a reason) the draft the certifier holds."""
     if decision not in ("approve", "reject"):
         raise Http404("No such decision.")
@@ -185,7 +181,7 @@ def decide_view(request: HttpRequest, draft_id: Any, decision: str) -> HttpRespo
 
 @certifier_required
 @require_POST
-def review_comments(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def review_comments(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     draft = load_for_review(draft_id)
 
     def context_for(fresh: ConnectorStaged, version: int, **extra: Any) -> dict[str, Any]:

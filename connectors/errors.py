@@ -43,31 +43,28 @@ class ConnectErrors(ConnectError):
         return [error.as_error() for error in self.errors]
 
 
-class InvalidJsonInput(ConnectError):
-    code = "InvalidJsonInput"
+class InvalidInput(ConnectError):
+    """Bad input: the errors of this family add a ``detailedErrorMessage``."""
+
     status = 400
+
+    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
+        super().__init__(message, detailedErrorMessage=detailed or message)
+
+
+class InvalidJsonInput(InvalidInput):
+    code = "InvalidJsonInput"
     default_message = "Request body does not contain valid JSON."
 
-    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
-        super().__init__(message, detailedErrorMessage=detailed or message)
 
-
-class InvalidQueryParam(ConnectError):
+class InvalidQueryParam(InvalidInput):
     code = "InvalidQueryParam"
-    status = 400
     default_message = "Request query parameters are not valid."
 
-    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
-        super().__init__(message, detailedErrorMessage=detailed or message)
 
-
-class InvalidPathParam(ConnectError):
+class InvalidPathParam(InvalidInput):
     code = "InvalidPathParam"
-    status = 400
     default_message = "Request path parameters are not valid."
-
-    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
-        super().__init__(message, detailedErrorMessage=detailed or message)
 
 
 class DuplicateField(ConnectError):

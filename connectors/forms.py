@@ -179,7 +179,7 @@ def _integer(text: str) -> int | str | None:
 def action_body(spec: FieldSpec, data: QueryDict) -> dict[str, Any]:
     """The update action the API would receive for this field's form."""
     body: dict[str, Any] = {"action": spec.action}
-    if spec.kind == "repository":
+    if spec.kind == "repository" or spec.param is None:
         body["url"] = _optional(data.get("url", "").strip())
         body["tag"] = data.get("tag", "").strip()
     elif spec.kind == "choices":

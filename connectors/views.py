@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from . import events, schemas
 from .errors import ConcurrentModification, ConnectError, ResourceNotFound
@@ -74,11 +75,11 @@ def user_projects(user: Any) -> QuerySet[Project]:
     return Project.objects.filter(members=user)
 
 
-def actor_for(request: HttpRequest) -> Actor:
+def actor_for(request: HtmxHttpRequest) -> Actor:
     return Actor(label=request.user.get_username(), user=request.user)
 
 
-def load_draft(request: HttpRequest, draft_id: Any) -> ConnectorStaged:
+def load_draft(request: HtmxHttpRequest, draft_id: Any) -> ConnectorStaged:
     """The draft if it belongs to one of the user's projects; a 404 otherwise."""
     try:
         return get_draft(projects=user_projects(request.user), id=str(draft_id))
@@ -95,8 +96,15 @@ def posted_version(data: QueryDict) -> int | None:
 
 
 def changes_since(draft: ConnectorStaged, version: int) -> list[DraftEvent]:
-    """What happened to the draft after ``version``: shown when a form was stale."""
-    return list(draft.events.filter(version__gt=version).order_by("id"))
+    """What happened to the draft after ``version`` (the latest 50): shown to a stale form."""
+    latest = draft.events.filter(version__gt=version).order_by("-id")[:50]
+    return list(latest)[::-1]
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (for type checkers)."""
+
+    htmx: HtmxDetails
 
 
 class MissingVersion(ConnectError):
@@ -196,7 +204,9 @@ def page_context(
     return context
 
 
-def render_region(request: HttpRequest, name: str, context: dict[str, Any], **extra: Any) -> str:
+def render_region(
+    request: HtmxHttpRequest, name: str, context: dict[str, Any], **extra: Any
+) -> str:
     """One region of the draft page (a partial), for a response or an out-of-band swap."""
     template = name if name.endswith(".html") else f"{DRAFT_PAGE}#{name}"
     return render_to_string(template, {**context, **extra}, request)
@@ -214,7 +224,7 @@ STATE_REGIONS = (
 
 
 def out_of_band(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     context: dict[str, Any],
     *,
     regions: tuple[str, ...] = STATE_REGIONS,
@@ -298,7 +308,7 @@ class ListFilters:
 
 @login_required
 @require_GET
-def draft_list(request: HttpRequest) -> HttpResponse:
+def draft_list(request: HtmxHttpRequest) -> HttpResponse:
     projects = user_projects(request.user)
     has_projects = projects.exists()
     if not has_projects and is_certifier(request.user):
@@ -345,13 +355,13 @@ def draft_list(request: HttpRequest) -> HttpResponse:
 
 
 def create_form_context(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     projects: list[Project],
     data: QueryDict | None,
     errors: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Values and errors keyed with underscores (``creator_email``) for the template."""
-    user = request.user
+    user: Any = request.user
     defaults = {"creator.email": user.email, "creator.name": user.get_full_name()}
     if data is None:
         values: dict[str, Any] = {key.replace(".", "_"): value for key, value in defaults.items()}
@@ -391,7 +401,7 @@ def create_form_context(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def draft_create(request: HttpRequest) -> HttpResponse:
+def draft_create(request: HtmxHttpRequest) -> HttpResponse:
     projects = list(user_projects(request.user))
     if not projects:
         return render(request, "connectors/no_project.html", status=403)
@@ -421,7 +431,7 @@ def draft_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def draft_detail(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def draft_detail(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     draft = load_draft(request, draft_id)
     states: dict[str, dict[str, Any]] = {}
     editing = request.GET.get("edit")
@@ -433,7 +443,7 @@ def draft_detail(request: HttpRequest, draft_id: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def draft_field(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse:
+def draft_field(request: HtmxHttpRequest, draft_id: Any, name: str) -> HttpResponse:
     """One field of the draft page: its form (GET), its display (GET ?cancel), its save (POST)."""
     spec = FIELDS_BY_NAME.get(name)
     if spec is None:
@@ -444,7 +454,7 @@ def draft_field(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse:
     return _save_field(request, draft, spec)
 
 
-def _field_form(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -> HttpResponse:
+def _field_form(request: HtmxHttpRequest, draft: ConnectorStaged, spec: FieldSpec) -> HttpResponse:
     if not request.htmx:
         edit = "" if "cancel" in request.GET else f"?edit={spec.name}"
         return redirect(f"{reverse('draft-detail', args=[draft.id])}{edit}#field-{spec.name}")
@@ -466,7 +476,7 @@ def _field_form(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -
     return fragment_response(render_region(request, "field", context, field=view))
 
 
-def _save_field(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -> HttpResponse:
+def _save_field(request: HtmxHttpRequest, draft: ConnectorStaged, spec: FieldSpec) -> HttpResponse:
     version = posted_version(request.POST)
     typed = posted_values(spec, request.POST)
     aliases = {spec.param or "": "value", "repository.url": "url", "repository.tag": "tag"}
@@ -510,7 +520,7 @@ def _save_field(request: HttpRequest, draft: ConnectorStaged, spec: FieldSpec) -
 
 
 def _field_problem(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     draft: ConnectorStaged,
     spec: FieldSpec,
     state: dict[str, Any],
@@ -555,7 +565,7 @@ BUTTON_ACTIONS: dict[str, tuple[dict[str, Any], str]] = {
 
 @login_required
 @require_POST
-def draft_action(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse:
+def draft_action(request: HtmxHttpRequest, draft_id: Any, name: str) -> HttpResponse:
     if name not in BUTTON_ACTIONS:
         raise Http404("No such action.")
     body, notice = BUTTON_ACTIONS[name]
@@ -575,7 +585,7 @@ def draft_action(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse
         raise Http404(exc.message) from None
     except ConcurrentModification:
         draft = load_draft(request, draft.id)
-        extra = {"action_conflict": changes_since(draft, version or 0)}
+        extra: dict[str, Any] = {"action_conflict": changes_since(draft, version or 0)}
         return _region_problem(request, draft, "actions", draft.version, 409, extra)
     except ConnectError as exc:
         extra = {"action_errors": errors_by_field(exc).get(GENERAL, [exc.message])}
@@ -597,7 +607,7 @@ def draft_action(request: HttpRequest, draft_id: Any, name: str) -> HttpResponse
 
 
 def _region_problem(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     draft: ConnectorStaged,
     region: str,
     version: int | None,
@@ -622,7 +632,7 @@ def _region_problem(
 
 @login_required
 @require_POST
-def draft_private_projects(request: HttpRequest, draft_id: Any, operation: str) -> HttpResponse:
+def draft_private_projects(request: HtmxHttpRequest, draft_id: Any, operation: str) -> HttpResponse:
     """``add`` or ``remove`` one private project (addPrivateProject/removePrivateProject)."""
     actions = {"add": "addPrivateProject", "remove": "removePrivateProject"}
     if operation not in actions:
@@ -646,7 +656,7 @@ def draft_private_projects(request: HttpRequest, draft_id: Any, operation: str) 
         raise Http404(exc.message) from None
     except ConcurrentModification:
         draft = load_draft(request, draft.id)
-        extra = {"projects_conflict": changes_since(draft, version or 0)}
+        extra: dict[str, Any] = {"projects_conflict": changes_since(draft, version or 0)}
         if operation == "add":
             extra["project_value"] = typed
         return _region_problem(request, draft, region, draft.version, 409, extra)
@@ -670,7 +680,7 @@ def draft_private_projects(request: HttpRequest, draft_id: Any, operation: str) 
 
 
 def post_comment(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     *,
     draft: ConnectorStaged,
     projects: Any,
@@ -696,7 +706,10 @@ def post_comment(
         raise Http404(exc.message) from None
     except ConcurrentModification:
         fresh = get_draft(projects=projects, id=str(draft.id))
-        extra = {"comment_value": typed, "comment_conflict": changes_since(fresh, version or 0)}
+        extra: dict[str, Any] = {
+            "comment_value": typed,
+            "comment_conflict": changes_since(fresh, version or 0),
+        }
         context = context_for(fresh, fresh.version, **extra)
         return _comment_response(request, context, template, status=409, full=not request.htmx)
     except ConnectError as exc:
@@ -713,15 +726,14 @@ def post_comment(
         return None
     fresh = get_draft(projects=projects, id=str(draft.id))
     context = context_for(fresh, fresh.version, comment_notice="Comment added.", focus_comment=True)
-    html = render_to_string(template, context, request)
-    html += out_of_band(
+    html = render_to_string(template, context, request) + out_of_band(
         request, context, regions=("connectors/_history.html",), old_version=version
     )
     return fragment_response(html)
 
 
 def _comment_response(
-    request: HttpRequest, context: dict[str, Any], template: str, *, status: int, full: bool
+    request: HtmxHttpRequest, context: dict[str, Any], template: str, *, status: int, full: bool
 ) -> HttpResponse:
     if full:
         return render(request, context["page_template"], context, status=status)
@@ -730,7 +742,7 @@ def _comment_response(
 
 @login_required
 @require_POST
-def draft_comments(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def draft_comments(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     draft = load_draft(request, draft_id)
 
     def context_for(fresh: ConnectorStaged, version: int, **extra: Any) -> dict[str, Any]:
@@ -751,7 +763,7 @@ def draft_comments(request: HttpRequest, draft_id: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def draft_delete(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def draft_delete(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     """A confirmation page; the POST deletes the draft and its production Connector."""
     draft = load_draft(request, draft_id)
     context: dict[str, Any] = {"draft": draft, "page_version": draft.version}
@@ -895,7 +907,7 @@ def wait_for_change(draft_id: Any, known: LiveState, timeout: float) -> None:
 
 @login_required
 @require_GET
-def draft_live(request: HttpRequest, draft_id: Any) -> HttpResponse:
+def draft_live(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     """Follows a pipeline run for the draft page: new entries and state changes.
 
     The page's poller sends what it holds (its version, the version it last saw, a mark

@@ -56,7 +56,6 @@ PREVIEW_LABELS = {
     "true": "Preview passed",
     "false": "Preview failed",
 }
-ENTRY_TONES = {"Information": "info", "Warning": "warning", "Error": "bad"}
 
 
 @register.filter
@@ -72,11 +71,6 @@ def preview_tone(value: str) -> str:
 @register.filter
 def preview_label(value: str) -> str:
     return PREVIEW_LABELS.get(value, value)
-
-
-@register.filter
-def entry_tone(entry_type: str) -> str:
-    return ENTRY_TONES.get(entry_type, "info")
 
 
 # --- the diff against the production Connector ---------------------------------------------

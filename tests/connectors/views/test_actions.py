@@ -251,3 +251,12 @@ def test_the_history_lists_each_request_with_who_and_what(creator_client, draft)
     assert "<strong>creator</strong> setName" in history
     assert "name “Second”" in history
     assert "<strong>creator</strong> created" in history
+
+
+def test_a_plain_comment_post_with_an_error_shows_the_whole_page_with_the_message(
+    creator_client, draft
+):
+    response = creator_client.post(f"/drafts/{draft.id}/comments/", {"version": 1, "comment": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "<html" in html and 'id="comment-errors"' in html
