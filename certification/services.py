@@ -81,7 +81,9 @@ def claim(*, draft_id: Any, actor: Actor) -> ConnectorStaged:
         )
         if not taken:
             current = _queued(draft_id)
-            holder = current.claimed_by.get_username() if current.claimed_by else "someone"
+            if current.claimed_by is None:
+                raise CertificationConflict("The draft is not waiting for a certifier any more.")
+            holder = current.claimed_by.get_username()
             raise CertificationConflict(f"{holder} has already claimed this draft.")
         draft = ConnectorStaged.objects.get(id=draft_id)
         record_event(

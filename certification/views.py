@@ -108,13 +108,17 @@ def _review_url(draft_id: Any) -> str:
     return reverse("certification-review", args=[draft_id])
 
 
+LEFT_THE_QUEUE = "That draft is no longer in the certification queue."
+
+
 @certifier_required
 @require_POST
 def claim_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     try:
         services.claim(draft_id=draft_id, actor=certifier_actor(request))
-    except ResourceNotFound as exc:
-        raise Http404(exc.message) from None
+    except ResourceNotFound:
+        messages.error(request, LEFT_THE_QUEUE)
+        return redirect("certification-queue")
     except ConnectError as exc:
         messages.error(request, exc.message)
         return redirect("certification-queue")
@@ -127,8 +131,9 @@ def claim_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
 def release_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     try:
         services.release(draft_id=draft_id, actor=certifier_actor(request))
-    except ResourceNotFound as exc:
-        raise Http404(exc.message) from None
+    except ResourceNotFound:
+        messages.error(request, LEFT_THE_QUEUE)
+        return redirect("certification-queue")
     except ConnectError as exc:
         messages.error(request, exc.message)
         return redirect(_review_url(draft_id))
@@ -142,7 +147,11 @@ def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpR
     """``approve`` or ``reject`` (with a reason) the draft the certifier holds."""
     if decision not in ("approve", "reject"):
         raise Http404("No such decision.")
-    draft = load_for_review(draft_id)
+    try:
+        draft = get_draft_for_review(id=draft_id)
+    except ResourceNotFound:
+        messages.error(request, LEFT_THE_QUEUE)
+        return redirect("certification-queue")
     version = posted_version(request.POST)
     reason = request.POST.get("reason", "")
     actor = certifier_actor(request)
@@ -153,8 +162,9 @@ def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpR
             services.approve(draft_id=draft.id, version=version, actor=actor)
         else:
             services.reject(draft_id=draft.id, version=version, actor=actor, reason=reason)
-    except ResourceNotFound as exc:
-        raise Http404(exc.message) from None
+    except ResourceNotFound:
+        messages.error(request, LEFT_THE_QUEUE)
+        return redirect("certification-queue")
     except ConcurrentModification:
         fresh = load_for_review(draft.id)
         context = review_context(

@@ -29,8 +29,16 @@ class ReportEntryInline(admin.TabularInline):
     model = ReportEntry
     extra = 0
     can_delete = False
-    fields = ["report", "type", "title", "message", "application", "file", "line", "created_at"]
-    readonly_fields = fields
+    readonly_fields = fields = (
+        "report",
+        "type",
+        "title",
+        "message",
+        "application",
+        "file",
+        "line",
+        "created_at",
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -47,8 +55,7 @@ class EventInline(admin.TabularInline):
     model = DraftEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor", "summary", "version"]
-    readonly_fields = fields
+    readonly_fields = fields = ("created_at", "kind", "actor", "summary", "version")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

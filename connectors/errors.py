@@ -7,6 +7,7 @@ the pages render them, so a rule's error exists once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -30,10 +31,10 @@ class ConnectError(Exception):
 class ConnectErrors(ConnectError):
     """Several errors of one status returned together (three invalid fields: three entries)."""
 
-    def __init__(self, errors: list[ConnectError]) -> None:
+    def __init__(self, errors: Sequence[ConnectError]) -> None:
         if not errors:
             raise ValueError("ConnectErrors needs at least one error")
-        self.errors = errors
+        self.errors = list(errors)
         first = errors[0]
         self.code = first.code
         self.status = first.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -129,6 +130,10 @@ class ConnectorStaged(ConnectorFields):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_modified_at = models.DateTimeField(auto_now=True)
+
+    # Attached by ``selectors.attach_details`` for the API representation (not columns).
+    entries: list[dict[str, Any]]
+    comments: list[dict[str, Any]]
 
     class Meta:
         verbose_name = "connector draft"

@@ -6,6 +6,7 @@ One invalid field gives one ``InvalidJsonInput`` entry; several give several.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -37,7 +38,7 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
     return " -> ".join(parts) if parts else "body"
 
 
-def _describe(error: dict[str, Any], data: Any) -> InvalidJsonInput:
+def _describe(error: Mapping[str, Any], data: Any) -> InvalidJsonInput:
     where = _location(error["loc"], data)
     kind = error["type"]
     given = error.get("input")

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -258,6 +259,12 @@ def _load_spec(root):
         return None
 
 
+def _timed(check: Check, context: CheckContext) -> tuple[CheckOutcome, float]:
+    started = time.perf_counter()
+    outcome = check.run(context)
+    return outcome, time.perf_counter() - started
+
+
 def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
     """Fetch, check, write entries. True when no check failed. Raises TransientPipelineError."""
     from .checks.advisories import TransientCheckError  # noqa: PLC0415
@@ -285,16 +292,23 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
                 spec=_load_spec(repository.path),
                 options={"advisory_source": settings.CONNECTORS_ADVISORY_SOURCE},
             )
-            for check in checks if checks is not None else default_checks():
-                started = time.perf_counter()
-                try:
-                    outcome = check.run(context)
-                except TransientCheckError as exc:
-                    raise TransientPipelineError(str(exc)) from exc
-                timings[check.name] = time.perf_counter() - started
-                failed |= outcome.status == "failed"
-                if not write_entries(run, entries_for(check.name, outcome)):
-                    return False
+            chosen = list(checks) if checks is not None else default_checks()
+            # The checks only read the checkout, so they run side by side (Semgrep, the
+            # slowest, is a subprocess); their entries are still written in check order,
+            # each as soon as it and the checks before it have ended.
+            with ThreadPoolExecutor(max_workers=len(chosen) or 1) as pool:
+                running = [(check, pool.submit(_timed, check, context)) for check in chosen]
+                for check, future in running:
+                    try:
+                        outcome, seconds = future.result()
+                    except TransientCheckError as exc:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise TransientPipelineError(str(exc)) from exc
+                    timings[check.name] = seconds
+                    failed |= outcome.status == "failed"
+                    if not write_entries(run, entries_for(check.name, outcome)):
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        return False
     except GitRepositoryNotReachable as exc:
         failed = True
         write_entries(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -25,7 +26,7 @@ POLL_SECONDS = 0.1
 MAX_STREAM_SECONDS = 15 * 60
 
 
-def _snapshot(draft_id: str) -> tuple[int, int, bool] | None:
+def _snapshot(draft_id: uuid.UUID) -> tuple[int, int, bool] | None:
     row = (
         ConnectorStaged.objects.filter(id=draft_id)
         .values_list("version", "is_previewable", "status")
@@ -68,13 +69,13 @@ async def _wake_ups(draft_id: str) -> AsyncIterator[None]:
 
 
 async def draft_events(draft_id: str) -> AsyncIterator[bytes]:
-    snapshot = await sync_to_async(_snapshot)(draft_id)
+    snapshot = await sync_to_async(_snapshot)(uuid.UUID(draft_id))
     if snapshot is None:
         return
     yield _format("hello", {"version": snapshot[0], "lastEntry": snapshot[1]})
     started = time.monotonic()
     async for _ in _wake_ups(draft_id):
-        current = await sync_to_async(_snapshot)(draft_id)
+        current = await sync_to_async(_snapshot)(uuid.UUID(draft_id))
         if current is None:
             yield _format("done", {})
             return

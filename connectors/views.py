@@ -142,7 +142,7 @@ class FieldView:
     # Why the form shows ``conflict``: a refused save (409) or a form opened late.
     conflict_intro: str = (
         "This draft changed since the page was loaded. Your value was not saved yet; "
-        "it is kept below."
+        "it is kept below: save again to apply it."
     )
     focus: bool = False
 

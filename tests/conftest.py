@@ -16,9 +16,14 @@ from connectors.models import Project
 from connectors.services import create_api_client, ensure_project
 
 
+ADVISORIES = Path(__file__).parent / "connectors" / "checks" / "advisories"
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.CONNECTORS_ALLOW_LOCAL_REPOSITORIES = True
+    # The outside world's advisory database, replaced by real OSV records on disk.
+    settings.CONNECTORS_ADVISORY_SOURCE = str(ADVISORIES)
     # Client secrets are hashed like passwords; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -114,7 +114,9 @@ def _connector_view(suffix: str):
 def _draft(request: Request, **ref: str) -> Response:
     if request.method == "GET":
         principal = require(request, "view")
-        found = selectors.get_draft(projects=principal.project, **ref)
+        found = selectors.get_draft(
+            projects=principal.project, id=ref.get("id"), key=ref.get("key")
+        )
         return Response(draft_representation(found))
     principal = require(request, "manage")
     if request.method == "DELETE":
@@ -131,7 +133,7 @@ def _draft(request: Request, **ref: str) -> Response:
         actor=_actor(request),
         **ref,
     )
-    updated = selectors.get_draft(projects=principal.project, **ref)
+    updated = selectors.get_draft(projects=principal.project, id=ref.get("id"), key=ref.get("key"))
     return Response(draft_representation(updated), status=201)
 
 

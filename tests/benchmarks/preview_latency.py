@@ -54,7 +54,7 @@ def floor(url: str, tag: str, apps: list[str]) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", "--branch", tag, "--", url, scratch + "/r"],
+            ["git", "-c", "advice.detachedHead=false", "clone", "--quiet", "--depth", "1", "--branch", tag, "--", url, scratch + "/r"],
             check=True,
         )
         # The same Semgrep command line as the code check (same engine, rules and options).

@@ -15,7 +15,7 @@ from connectors.pipelines import NewEntry
 from connectors.state import Previewable, Report, Status
 from tests.connectors.views.conftest import move_to
 
-from .conftest import screenshot, sign_in
+from .conftest import RESULTS, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -142,6 +142,9 @@ def test_two_tabs_edit_one_draft_and_the_second_gets_the_conflict_with_nothing_l
     expect(conflict).to_contain_text("Name from the first tab")
     expect(second.locator("#input-description")).to_have_value(typed)
     screenshot(second, "conflict")
+    second.locator("#field-description").screenshot(
+        path=str(RESULTS / "conflict-field.png"), caret="initial"
+    )
 
     second.locator("#field-description").get_by_role("button", name="Save description").click()
     expect(second.locator("#field-description .field-value")).to_contain_text("over two lines.")

@@ -147,7 +147,12 @@ def test_the_review_page_shows_report_applications_diff_and_comments(
 
 def test_a_draft_outside_the_queue_is_not_found_for_a_certifier(certifier_client, draft):
     assert certifier_client.get(f"/certification/{draft.id}/").status_code == 404
-    assert certifier_client.post(f"/certification/{draft.id}/claim/").status_code == 404
+    response = certifier_client.post(f"/certification/{draft.id}/claim/")
+    assert response.status_code == 302 and response["Location"] == "/certification/"
+    html = certifier_client.get("/certification/").content.decode()
+    assert "no longer in the certification queue" in html
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT and draft.claimed_by is None
 
 
 def test_approving_publishes_a_certified_listed_public_connector(
