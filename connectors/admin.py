@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import ApiClient, Connector, ConnectorStaged, DraftEvent, Project, ReportEntry
+from .models import (
+    ApiClient,
+    Connector,
+    ConnectorStaged,
+    DraftEvent,
+    PipelineRun,
+    Project,
+    ReportEntry,
+)
+from .services import (
+    create_api_client,
+    fail_stuck_runs,
+    rerun_stuck_runs,
+    revoke_api_client,
+    rotate_api_client_secret,
+)
+from .update_actions import Actor
+from .values import SCOPE_NAMES
 
 
 @admin.register(Project)
@@ -16,13 +34,67 @@ class ProjectAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=[(name, name) for name in SCOPE_NAMES], widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["project", "name", "scopes"]
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "project", "scopes", "created_at", "revoked_at"]
-    list_filter = ["project", "revoked_at"]
+    """Support creates clients here (the secret is shown once), rotates and revokes them."""
+
+    form = ApiClientForm
+    list_display = ["name", "project", "client_id", "scopes", "created_at", "revoked_at"]
+    list_filter = ["project", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "project__key", "application__client_id"]
-    readonly_fields = ["application", "created_at", "revoked_at"]
-    list_select_related = ["project"]
+    list_select_related = ["project", "application"]
+    actions = ["rotate_secret", "revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["project", "client_id", "created_at", "revoked_at"] if obj else []
+
+    @admin.display(description="client id")
+    def client_id(self, obj: ApiClient) -> str:
+        return obj.application.client_id
+
+    def save_model(self, request, obj: ApiClient, form, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name", "scopes"])
+            return
+        issued = create_api_client(
+            project=form.cleaned_data["project"],
+            scopes=form.cleaned_data["scopes"],
+            name=form.cleaned_data["name"],
+        )
+        obj.pk, obj.application = issued.api_client.pk, issued.api_client.application
+        obj.created_at = issued.api_client.created_at
+        self.message_user(
+            request,
+            f"Client id {issued.client_id}, client secret {issued.client_secret}: copy the secret "
+            "now, it is not shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Rotate the client secret (shown once)")
+    def rotate_secret(self, request, queryset) -> None:
+        for api_client in queryset.select_related("application"):
+            secret = rotate_api_client_secret(api_client=api_client)
+            self.message_user(
+                request,
+                f"New secret for {api_client.application.client_id}: {secret} (not shown again)",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Revoke: refuse the credentials and end their tokens")
+    def revoke(self, request, queryset) -> None:
+        for api_client in queryset.filter(revoked_at__isnull=True):
+            revoke_api_client(api_client=api_client)
+        self.message_user(request, "Revoked.", messages.SUCCESS)
 
 
 class ReportEntryInline(admin.TabularInline):
@@ -69,6 +141,23 @@ class ConnectorStagedAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     readonly_fields = ["id", "version", "created_at", "last_modified_at", "repository_commit"]
     inlines = [ReportEntryInline, CommentInline, EventInline]
+    actions = ["rerun_pipeline", "fail_pipeline"]
+
+    def _actor(self, request) -> Actor:
+        return Actor(label=request.user.get_username(), user=request.user)
+
+    @admin.action(description="Re-run the stuck preview or publish run")
+    def rerun_pipeline(self, request, queryset) -> None:
+        for draft in queryset:
+            restarted = rerun_stuck_runs(draft_id=draft.pk, actor=self._actor(request))
+            text = ", ".join(restarted) or "nothing running"
+            self.message_user(request, f"{draft}: {text}", messages.INFO)
+
+    @admin.action(description="Fail the stuck preview or publish run")
+    def fail_pipeline(self, request, queryset) -> None:
+        for draft in queryset:
+            failed = fail_stuck_runs(draft_id=draft.pk, actor=self._actor(request))
+            self.message_user(request, f"{draft}: failed {', '.join(failed) or 'nothing'}")
 
 
 @admin.register(Connector)
@@ -85,3 +174,12 @@ class ReportEntryAdmin(admin.ModelAdmin):
     list_filter = ["report", "type"]
     search_fields = ["title", "message", "draft__key"]
     list_select_related = ["draft"]
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "draft", "report", "state", "attempts", "created_at", "heartbeat_at"]
+    list_filter = ["report", "state"]
+    search_fields = ["=id", "draft__key"]
+    list_select_related = ["draft"]
+    readonly_fields = [f.name for f in PipelineRun._meta.fields]

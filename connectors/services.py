@@ -20,6 +20,7 @@ from .models import (
     ConnectorAccess,
     ConnectorStaged,
     DraftEvent,
+    PipelineRun,
     Project,
 )
 from .selectors import attach_details, draft_lookup, drafts_of, not_found
@@ -193,3 +194,56 @@ def publish_to_production(*, draft: ConnectorStaged, certified: bool) -> Connect
     )
     draft.connector = connector
     return connector
+
+
+def rerun_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
+    """Support: start the draft's pending preview and/or processing publish again.
+
+    Supersedes the current run (its worker, if alive, stops writing), clears its report,
+    bumps the version and enqueues a fresh run after commit. Returns the reports restarted.
+    """
+    from .state import Previewable, Report, Status  # noqa: PLC0415
+    from .update_actions import Change, new_run  # noqa: PLC0415
+
+    restarted = []
+    with transaction.atomic():
+        draft = ConnectorStaged.objects.select_for_update(no_key=True).get(id=draft_id)
+        change = Change(draft=draft, actor=actor, snapshots={})
+        if draft.is_previewable == Previewable.PENDING:
+            change.set("preview_run_id", new_run(change, Report.PREVIEW, certification=False).id)
+            restarted.append("preview")
+        if draft.status == Status.PROCESSING:
+            certification = bool(
+                PipelineRun.objects.filter(id=draft.publish_run_id)
+                .values_list("certification", flat=True)
+                .first()
+            )
+            run = new_run(change, Report.PUBLISHING, certification=certification)
+            change.set("publish_run_id", run.id)
+            restarted.append("publishing")
+        if not restarted:
+            return []
+        draft.version += 1
+        draft.save(update_fields=[*change.changed, "version", "last_modified_at"])
+        record_event(
+            draft,
+            kind=DraftEvent.Kind.STATE,
+            actor=actor.label,
+            summary=f"{' and '.join(restarted)} run restarted by support",
+        )
+        for callback in change.after_commit:
+            transaction.on_commit(callback)
+    return restarted
+
+
+def fail_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
+    """Support: end the draft's pending preview and/or processing publish as failed."""
+    from .pipelines import fail_run  # noqa: PLC0415
+
+    draft = ConnectorStaged.objects.get(id=draft_id)
+    failed = []
+    message = f"The run was stopped by support ({actor.label})."
+    for report, run_id in (("preview", draft.preview_run_id), ("publishing", draft.publish_run_id)):
+        if run_id is not None and fail_run(str(run_id), message):
+            failed.append(report)
+    return failed

@@ -202,7 +202,7 @@ def update_previewable(change: Change, action: schemas.UpdatePreviewable) -> Non
     if draft.is_previewable == Previewable.PENDING:
         raise ConnectorStagedPreviewRequestUnderProcess()
     ensure_preview_transition(draft.is_previewable, Previewable.PENDING)
-    run = _new_run(change, Report.PREVIEW, certification=False)
+    run = new_run(change, Report.PREVIEW, certification=False)
     change.set("is_previewable", Previewable.PENDING)
     change.set("preview_run_id", run.id)
 
@@ -222,7 +222,7 @@ def publish(change: Change, action: schemas.Publish) -> None:
         and not differs_from_connector(draft)
     ):
         raise ConnectorAlreadyCertified()
-    run = _new_run(change, Report.PUBLISHING, certification=action.certification)
+    run = new_run(change, Report.PUBLISHING, certification=action.certification)
     set_status(change, Status.PROCESSING)
     change.set("publish_run_id", run.id)
 
@@ -261,7 +261,7 @@ def differs_from_connector(draft: ConnectorStaged) -> bool:
     return any(getattr(draft, name) != getattr(connector, name) for name in SHARED_FIELDS)
 
 
-def _new_run(change: Change, report: str, *, certification: bool) -> PipelineRun:
+def new_run(change: Change, report: str, *, certification: bool) -> PipelineRun:
     """A fresh run replaces the report's entries; its task is sent after commit."""
     draft = change.draft
     current = draft.preview_run_id if report == Report.PREVIEW else draft.publish_run_id

@@ -67,6 +67,12 @@ LONG_POLL_SECONDS = 20
 logger = logging.getLogger(__name__)
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (for type checkers)."""
+
+    htmx: HtmxDetails
+
+
 # --- who and what ---------------------------------------------------------------------------
 
 
@@ -99,12 +105,6 @@ def changes_since(draft: ConnectorStaged, version: int) -> list[DraftEvent]:
     """What happened to the draft after ``version`` (the latest 50): shown to a stale form."""
     latest = draft.events.filter(version__gt=version).order_by("-id")[:50]
     return list(latest)[::-1]
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request as django-htmx's middleware leaves it (for type checkers)."""
-
-    htmx: HtmxDetails
 
 
 class MissingVersion(ConnectError):

@@ -38,12 +38,6 @@ RESULTS = Path(settings.BASE_DIR) / "test-results" / "browser"
 ADVISORIES = Path(settings.BASE_DIR) / "tests" / "connectors" / "checks" / "advisories"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():
@@ -71,9 +65,11 @@ def new_page(chromium, live_server):
         page.console_problems = []  # type: ignore[attr-defined]
         page.on(
             "console",
-            lambda message: page.console_problems.append(f"{page.url}: {message.text}")  # type: ignore[attr-defined]
-            if message.type == "error"
-            else None,
+            lambda message: (
+                page.console_problems.append(f"{page.url}: {message.text}")  # type: ignore[attr-defined]
+                if message.type == "error"
+                else None
+            ),
         )
         return page
 

@@ -171,3 +171,15 @@ def test_an_unknown_draft_id_is_a_dashboard_404_page(creator_client):
     response = creator_client.get("/drafts/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
     assert b"Not found" in response.content
+
+
+def test_a_post_without_the_csrf_token_is_refused_with_an_explanation(creator, draft):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(creator)
+    response = client.post(f"/drafts/{draft.id}/fields/name/", {"version": 1, "name": "Forged"})
+    assert response.status_code == 403
+    assert "The form expired" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.name == "Sample connector"
