@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -16,6 +17,7 @@ from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 
+from .compiled import CompiledQuery
 from .models import ApiClient, Project
 from .values import SCOPE_NAMES
 
@@ -83,28 +85,36 @@ class Principal:
         return grant in self.grants
 
 
+def _token_rows(checksum: str):
+    return AccessToken.objects.filter(token_checksum=checksum).values_list(
+        "expires",
+        "scope",
+        "application__client_id",
+        "application__api_client__revoked_at",
+        "application__api_client__project_id",
+        "application__api_client__project__key",
+        "application__api_client__project__region",
+    )[:1]
+
+
+# Runs on every API request: compiled once, bound per request.
+_TOKEN_LOOKUP = CompiledQuery(_token_rows, checksum="\u0000example-checksum")
+
+
 def principal_for_token(raw_token: str) -> Principal | None:
     """The caller behind a bearer token, or None if it is unknown, expired or revoked.
 
     One query, reading only the columns it needs: this runs on every API request.
     """
     checksum = hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
-    row = (
-        AccessToken.objects.filter(token_checksum=checksum)
-        .values_list(
-            "expires",
-            "scope",
-            "application__client_id",
-            "application__api_client__revoked_at",
-            "application__api_client__project_id",
-            "application__api_client__project__key",
-            "application__api_client__project__region",
-        )
-        .first()
-    )
+    row = _TOKEN_LOOKUP.first_row(checksum=checksum)
     if row is None:
         return None
     expires, scope, client_id, revoked_at, project_id, project_key, region = row
+    if isinstance(expires, str):  # SQLite hands raw timestamps to a plain cursor
+        expires = datetime.fromisoformat(expires)
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
     if project_id is None or revoked_at is not None or expires <= timezone.now():
         return None
     project = Project(id=project_id, key=project_key, region=region)

@@ -16,6 +16,14 @@ from connectors.models import Project
 from connectors.services import create_api_client, ensure_project
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_cache():
+    """The test Redis database outlives a run; cached totals of an earlier one must go."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 ADVISORIES = Path(__file__).parent / "connectors" / "checks" / "advisories"
 
 

@@ -93,9 +93,12 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """A real worker process on the test database, for the pipeline runs pages request."""
+    """A real worker process on the test database, for the pipeline runs pages request.
+
+    Module-scoped: it stops before other test modules run, whose runs it would take.
+    """
     with django_db_blocker.unblock():
         database = connection.settings_dict
     url = (

@@ -10,9 +10,11 @@ import pytest
 from django.db import connection
 
 from connectors import pipelines
+from connectors.models import PipelineRun
 from connectors.pipelines import NewEntry
+from connectors.state import Previewable, Report
 
-from .conftest import HTMX
+from .conftest import HTMX, move_to
 from .test_draft_page import rename_elsewhere
 
 
@@ -23,6 +25,13 @@ def start_preview(client, draft):
     assert response.status_code == 200
     draft.refresh_from_db()
     return pipelines.claim(str(draft.preview_run_id))
+
+
+def preview_without_a_task(draft):
+    """A preview run nobody enqueued: a test that commits must not feed a real worker."""
+    run = PipelineRun.objects.create(draft=draft, report=Report.PREVIEW, requested_by="test")
+    move_to(draft, is_previewable=Previewable.PENDING, preview_run_id=run.id)
+    return pipelines.claim(str(run.id))
 
 
 def poller_params(html: str) -> dict[str, str]:
@@ -148,7 +157,7 @@ def test_the_report_region_is_an_aria_live_region(creator_client, draft):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_long_poll_answers_as_soon_as_an_entry_is_committed(creator_client, draft):
-    run = start_preview(creator_client, draft)
+    run = preview_without_a_task(draft)
     params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
 
     def write_later():
@@ -171,7 +180,7 @@ def test_a_long_poll_answers_as_soon_as_an_entry_is_committed(creator_client, dr
 def test_a_long_poll_with_nothing_new_answers_with_the_same_poller_after_its_wait(
     creator_client, draft
 ):
-    start_preview(creator_client, draft)
+    preview_without_a_task(draft)
     params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
     started = time.monotonic()
     response = creator_client.get(
