@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 
 from connectors.errors import ResourceNotFound
 from connectors.models import ConnectorStaged
+from connectors.roles import CERTIFIERS_GROUP, is_certifier
 from connectors.selectors import with_details
 from connectors.state import Status
-from connectors.templatetags.dashboard import CERTIFIERS_GROUP, is_certifier
 
 __all__ = ["CERTIFIERS_GROUP", "QUEUE_STATUSES", "get_draft_for_review", "is_certifier", "queue"]
 

@@ -121,10 +121,10 @@ def _loaded(value) -> list[dict]:
 
 
 def unpack_report(draft: ConnectorStaged) -> ConnectorStaged:
-    draft.entries = _loaded(draft.entries_json)
+    draft.entries = _loaded(getattr(draft, "entries_json", None))
     for entry in draft.entries:
         entry["created_at"] = _when(entry["created_at"])
-    draft.comments = _loaded(draft.comments_json)
+    draft.comments = _loaded(getattr(draft, "comments_json", None))
     for comment in draft.comments:
         comment["datetime"] = _when(comment["datetime"])
     return draft

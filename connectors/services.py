@@ -213,7 +213,7 @@ def rerun_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
             change.set("preview_run_id", new_run(change, Report.PREVIEW, certification=False).id)
             restarted.append("preview")
         if draft.status == Status.PROCESSING:
-            certification = bool(
+            certification = draft.publish_run_id is not None and bool(
                 PipelineRun.objects.filter(id=draft.publish_run_id)
                 .values_list("certification", flat=True)
                 .first()

@@ -51,10 +51,10 @@ from .forms import (
 )
 from .models import ConnectorStaged, DraftEvent, Project, ReportEntry
 from .parsing import parse
+from .roles import is_certifier
 from .selectors import Page, get_draft, query_drafts
 from .services import create_draft, delete_draft
 from .state import Report, Status
-from .templatetags.dashboard import is_certifier
 from .update_actions import Actor, apply_update_actions, production_connector
 from .values import INTEGRATION_TYPES, REGIONS
 

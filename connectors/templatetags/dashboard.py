@@ -13,32 +13,12 @@ from typing import Any
 from django import template
 
 from connectors.models import SHARED_FIELDS, Connector, ConnectorStaged
+from connectors.roles import CERTIFIERS_GROUP, is_certifier, is_creator  # noqa: F401
 
 register = template.Library()
 
-CERTIFIERS_GROUP = "certifiers"
-
-
-def is_certifier(user: Any) -> bool:
-    """Certifiers are the members of the ``certifiers`` group."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    cached = getattr(user, "_is_certifier", None)
-    if cached is None:
-        cached = user.groups.filter(name=CERTIFIERS_GROUP).exists()
-        user._is_certifier = cached
-    return cached
-
-
 register.filter("is_certifier", is_certifier)
-
-
-@register.filter
-def is_creator(user: Any) -> bool:
-    """Creators are members of at least one project."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.connector_projects.exists()
+register.filter("is_creator", is_creator)
 
 
 STATUS_TONES = {

@@ -28,7 +28,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/workbench_bench")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("CONNECTORS_ALLOW_LOCAL_REPOSITORIES", "true")
-os.environ.setdefault("CONNECTORS_ADVISORY_SOURCE", str(ROOT / "tests/connectors/checks/advisories"))
+os.environ.setdefault(
+    "CONNECTORS_ADVISORY_SOURCE", str(ROOT / "tests/connectors/checks/advisories")
+)
 os.environ["CELERY_QUEUE"] = f"bench-{uuid.uuid4().hex[:6]}"
 
 import django  # noqa: E402
@@ -54,7 +56,20 @@ def floor(url: str, tag: str, apps: list[str]) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         subprocess.run(
-            ["git", "-c", "advice.detachedHead=false", "clone", "--quiet", "--depth", "1", "--branch", tag, "--", url, scratch + "/r"],
+            [
+                "git",
+                "-c",
+                "advice.detachedHead=false",
+                "clone",
+                "--quiet",
+                "--depth",
+                "1",
+                "--branch",
+                tag,
+                "--",
+                url,
+                scratch + "/r",
+            ],
             check=True,
         )
         # The same Semgrep command line as the code check (same engine, rules and options).
@@ -71,13 +86,28 @@ def main() -> None:
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     work = Path(tempfile.mkdtemp(prefix="preview-bench-"))
-    repository = samples.create_repository(work / "repo", samples.four_application_connector_files())  # noqa: E501
+    repository = samples.create_repository(
+        work / "repo", samples.four_application_connector_files()
+    )  # noqa: E501
     apps = list(samples.FOUR_APPLICATIONS)
     project = ensure_project(key="bench-preview")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
-         "-Q", os.environ["CELERY_QUEUE"], "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env={**os.environ, "WORKBENCH_VAR_DIR": str(work)},
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "-Q",
+            os.environ["CELERY_QUEUE"],
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "WORKBENCH_VAR_DIR": str(work)},
     )
     try:
         time.sleep(4)  # the worker is "already running" before the first request
@@ -86,33 +116,49 @@ def main() -> None:
             draft = create_draft(
                 project=project,
                 draft=ConnectorStagedDraft.model_validate(
-                    {"key": f"bench-{uuid.uuid4().hex[:10]}", "name": "Bench",
-                     "creator": {"email": "bench@example.com"},
-                     "repository": {"url": repository.url, "tag": "1.0.0"}}
+                    {
+                        "key": f"bench-{uuid.uuid4().hex[:10]}",
+                        "name": "Bench",
+                        "creator": {"email": "bench@example.com"},
+                        "repository": {"url": repository.url, "tag": "1.0.0"},
+                    }
                 ),
                 actor=Actor(label="bench"),
             )
             requested = time.perf_counter()
             wall_requested = time.time()
-            apply_update_actions(projects=project, version=draft.version,
-                                 actions=[UpdatePreviewable(action="updatePreviewable")],
-                                 actor=Actor(label="bench"), id=str(draft.id))
+            apply_update_actions(
+                projects=project,
+                version=draft.version,
+                actions=[UpdatePreviewable(action="updatePreviewable")],
+                actor=Actor(label="bench"),
+                id=str(draft.id),
+            )
             while True:
-                state = ConnectorStaged.objects.filter(id=draft.id).values_list("is_previewable", flat=True)[0]  # noqa: E501
+                state = ConnectorStaged.objects.filter(id=draft.id).values_list(
+                    "is_previewable", flat=True
+                )[0]  # noqa: E501
                 if state != "pending":
                     break
                 time.sleep(0.02)
             total = time.perf_counter() - requested
-            assert state == "true", list(ReportEntry.objects.filter(draft_id=draft.id).values_list("title", "message"))  # noqa: E501
+            assert state == "true", list(
+                ReportEntry.objects.filter(draft_id=draft.id).values_list("title", "message")
+            )  # noqa: E501
             first = ReportEntry.objects.filter(draft_id=draft.id).order_by("id").first()
             totals.append(total)
             firsts.append(first.created_at.timestamp() - wall_requested)
-            timings = PipelineRun.objects.get(id=ConnectorStaged.objects.get(id=draft.id).preview_run_id).timings  # noqa: E501
+            timings = PipelineRun.objects.get(
+                id=ConnectorStaged.objects.get(id=draft.id).preview_run_id
+            ).timings  # noqa: E501
             for name, seconds in timings.items():
                 checks.setdefault(name, []).append(seconds)
             floors.append(floor(repository.url, "1.0.0", apps))
-            print(f"run {run + 1}: preview {total:.2f} s, first entry after {firsts[-1] * 1000:.0f} ms, "  # noqa: E501
-                  f"floor {floors[-1]:.2f} s", flush=True)
+            print(
+                f"run {run + 1}: preview {total:.2f} s, first entry after {firsts[-1] * 1000:.0f} ms, "  # noqa: E501
+                f"floor {floors[-1]:.2f} s",
+                flush=True,
+            )
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -123,7 +169,9 @@ def main() -> None:
     for name, values in checks.items():
         print(f"    {name:45} {median(values):6.2f} s")
     print(f"  floor (git clone --depth 1 + bare semgrep):      {median(floors):6.2f} s")
-    print(f"  preview / floor:                                 {median(totals) / median(floors):6.2f}×")
+    print(
+        f"  preview / floor:                                 {median(totals) / median(floors):6.2f}×"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ def test_support_rotates_and_revokes_a_client(admin_client, manager_credentials)
 
 def test_support_reruns_and_fails_a_stuck_preview(admin_client, api, create_draft):
     draft = create_draft()
-    api.post(f"/connectors/drafts/{draft['id']}", {"version": 1, "actions": [{"action": "updatePreviewable"}]})  # noqa: E501
+    api.post(
+        f"/connectors/drafts/{draft['id']}",
+        {"version": 1, "actions": [{"action": "updatePreviewable"}]},
+    )  # noqa: E501
     stuck = ConnectorStaged.objects.get(id=draft["id"]).preview_run_id
     url = "/admin/connectors/connectorstaged/"
     admin_client.post(url, {"action": "rerun_pipeline", "_selected_action": [draft["id"]]})

@@ -28,6 +28,7 @@ from connectors import pipelines, samples
 from connectors.models import ApiClient, ConnectorStaged, PipelineRun, Project
 from connectors.parsing import parse_draft, parse_update
 from connectors.pipelines import NewEntry
+from connectors.roles import CERTIFIERS_GROUP
 from connectors.services import (
     create_api_client,
     create_draft,
@@ -35,7 +36,6 @@ from connectors.services import (
     rotate_api_client_secret,
 )
 from connectors.state import EntryType
-from connectors.templatetags.dashboard import CERTIFIERS_GROUP
 from connectors.update_actions import Actor, apply_update_actions
 
 DEFAULT_PASSWORD = "workbench-demo"

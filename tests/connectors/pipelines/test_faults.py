@@ -46,7 +46,9 @@ def run_and_report(draft: ConnectorStaged) -> list[tuple[str, str, str | None]]:
     draft.refresh_from_db()
     assert draft.is_previewable == "false"
     return list(
-        ReportEntry.objects.filter(draft=draft).order_by("id").values_list("type", "title", "message")  # noqa: E501
+        ReportEntry.objects.filter(draft=draft)
+        .order_by("id")
+        .values_list("type", "title", "message")  # noqa: E501
     )
 
 
@@ -70,7 +72,7 @@ def test_a_megabyte_connect_yaml_is_refused_with_a_clear_entry(moved_tag_draft, 
 def test_a_symlink_out_of_the_repository_rejects_the_run(moved_tag_draft):
     draft = moved_tag_draft({"service/src/passwd": samples.Symlink("/etc/passwd")}, key="link")
     entries = run_and_report(draft)
-    assert ("Error", "Repository rejected") == entries[-1][:2]
+    assert entries[-1][:2] == ("Error", "Repository rejected")
     assert "service/src/passwd" in entries[-1][2]
 
 

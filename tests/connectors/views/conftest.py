@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from connectors.models import ConnectorStaged, Project
 from connectors.parsing import parse_draft
+from connectors.roles import CERTIFIERS_GROUP
 from connectors.services import create_draft
-from connectors.templatetags.dashboard import CERTIFIERS_GROUP
 from connectors.update_actions import Actor
 from tests.conftest import draft_body
 
