@@ -15,6 +15,7 @@ from .models import (
     Project,
     ReportEntry,
 )
+from .selectors import ENTRY_COLUMNS
 from .services import (
     create_api_client,
     fail_stuck_runs,
@@ -101,16 +102,7 @@ class ReportEntryInline(admin.TabularInline):
     model = ReportEntry
     extra = 0
     can_delete = False
-    readonly_fields = fields = (
-        "report",
-        "type",
-        "title",
-        "message",
-        "application",
-        "file",
-        "line",
-        "created_at",
-    )
+    readonly_fields = fields = ENTRY_COLUMNS[1:]  # what the API shows of an entry
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -50,7 +50,7 @@ ENTRY_COLUMNS = (
     "file",
     "line",
     "created_at",
-)  # noqa: E501
+)
 COMMENT_COLUMNS = ("draft_id", "user_id", "comment", "datetime")
 
 

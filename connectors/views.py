@@ -93,6 +93,24 @@ def load_draft(request: HtmxHttpRequest, draft_id: Any) -> ConnectorStaged:
         raise Http404(exc.message) from None
 
 
+def apply_page_action(
+    request: HtmxHttpRequest, draft: ConnectorStaged, version: int | None, body: dict[str, Any]
+) -> ConnectorStaged:
+    """Send one update action, exactly as the API would, with the version the page showed.
+
+    Raises MissingVersion, the parsing errors and everything ``apply_update_actions`` raises.
+    """
+    if version is None:
+        raise MissingVersion()
+    return apply_update_actions(
+        projects=user_projects(request.user),
+        version=version,
+        actions=[parse_action(body)],
+        actor=actor_for(request),
+        id=str(draft.id),
+    )
+
+
 def as_version(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
@@ -482,16 +500,7 @@ def _save_field(request: HtmxHttpRequest, draft: ConnectorStaged, spec: FieldSpe
     aliases = {spec.param or "": "value", "repository.url": "url", "repository.tag": "tag"}
     aliases["repository"] = GENERAL
     try:
-        if version is None:
-            raise MissingVersion()
-        action = parse_action(action_body(spec, request.POST))
-        apply_update_actions(
-            projects=user_projects(request.user),
-            version=version,
-            actions=[action],
-            actor=actor_for(request),
-            id=str(draft.id),
-        )
+        apply_page_action(request, draft, version, action_body(spec, request.POST))
     except ResourceNotFound as exc:
         raise Http404(exc.message) from None
     except ConcurrentModification:
@@ -642,16 +651,8 @@ def draft_private_projects(request: HtmxHttpRequest, draft_id: Any, operation: s
     typed = request.POST.get("privateProject", "").strip()
     region = "private_projects"
     try:
-        if version is None:
-            raise MissingVersion()
-        action = parse_action({"action": actions[operation], "privateProject": typed})
-        apply_update_actions(
-            projects=user_projects(request.user),
-            version=version,
-            actions=[action],
-            actor=actor_for(request),
-            id=str(draft.id),
-        )
+        body = {"action": actions[operation], "privateProject": typed}
+        apply_page_action(request, draft, version, body)
     except ResourceNotFound as exc:
         raise Http404(exc.message) from None
     except ConcurrentModification:
