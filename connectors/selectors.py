@@ -253,11 +253,8 @@ def query_drafts(
     )
     if page.limit == 0 or page.offset >= total:
         return total, []
-    ordering = _ordering(page.sort)
-    # Page the ids first, so reports are read for this page's drafts only.
-    page_ids = drafts.order_by(*ordering).values("id")[page.offset : page.offset + page.limit]
-    rows = with_report(ConnectorStaged.objects.filter(id__in=Subquery(page_ids)))
-    return total, [unpack_report(d) for d in rows.order_by(*ordering)]
+    rows = drafts.order_by(*_ordering(page.sort))[page.offset : page.offset + page.limit]
+    return total, attach_details(list(rows))
 
 
 def visible_connectors(project: Project) -> QuerySet[Connector]:
