@@ -195,6 +195,10 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
+# How long a process trusts a token it has just looked up (revocation reaches the other
+# processes within this time; the revoking process refuses the token at once).
+CONNECTORS_TOKEN_CACHE_SECONDS = env_int("CONNECTORS_TOKEN_CACHE_SECONDS", 5)
+
 # --- Repositories and pipelines -------------------------------------------------------------
 CONNECTORS_ALLOW_LOCAL_REPOSITORIES = env_bool("CONNECTORS_ALLOW_LOCAL_REPOSITORIES", False)
 CONNECTORS_GIT_TIMEOUT_SECONDS = env_int("CONNECTORS_GIT_TIMEOUT_SECONDS", 60)

@@ -8,10 +8,12 @@ gets all it is allowed.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -101,26 +103,56 @@ def _token_rows(checksum: str):
 _TOKEN_LOOKUP = CompiledQuery(_token_rows, checksum="\u0000example-checksum")
 
 
+# Recently seen tokens, so that a burst of requests does not look the same token up each
+# time: checksum -> (monotonic time until which the answer holds, principal).
+_recent: dict[str, tuple[float, Principal]] = {}
+_RECENT_MAX = 10_000
+
+
+def forget_recent_tokens() -> None:
+    """Revocation calls this, so this process refuses revoked tokens at once."""
+    _recent.clear()
+
+
 def principal_for_token(raw_token: str) -> Principal | None:
     """The caller behind a bearer token, or None if it is unknown, expired or revoked.
 
-    One query, reading only the columns it needs: this runs on every API request.
+    A valid answer is remembered for ``CONNECTORS_TOKEN_CACHE_SECONDS`` (never past the
+    token's expiry); other processes therefore notice a revocation within that time.
     """
     checksum = hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+    remembered = _recent.get(checksum)
+    now = time.monotonic()
+    if remembered is not None and remembered[0] > now:
+        return remembered[1]
+    principal, expires = _look_up(checksum)
+    if principal is not None and settings.CONNECTORS_TOKEN_CACHE_SECONDS > 0:
+        if len(_recent) >= _RECENT_MAX:
+            _recent.clear()
+        holds_for = min(
+            settings.CONNECTORS_TOKEN_CACHE_SECONDS,
+            (expires - timezone.now()).total_seconds(),
+        )
+        _recent[checksum] = (now + holds_for, principal)
+    return principal
+
+
+def _look_up(checksum: str) -> tuple[Principal | None, datetime]:
+    """One query, reading only the columns it needs."""
     row = _TOKEN_LOOKUP.first_row(checksum=checksum)
     if row is None:
-        return None
+        return None, timezone.now()
     expires, scope, client_id, revoked_at, project_id, project_key, region = row
     if isinstance(expires, str):  # SQLite hands raw timestamps to a plain cursor
         expires = datetime.fromisoformat(expires)
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     if project_id is None or revoked_at is not None or expires <= timezone.now():
-        return None
+        return None, expires
     project = Project(id=project_id, key=project_key, region=region)
     grants: set[str] = set()
     for granted in scope.split():
         name, _, key = granted.partition(":")
         if key == project_key:
             grants |= SCOPE_GRANTS.get(name, frozenset())
-    return Principal(project=project, grants=frozenset(grants), client_id=client_id)
+    return Principal(project=project, grants=frozenset(grants), client_id=client_id), expires

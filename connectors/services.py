@@ -23,6 +23,7 @@ from .models import (
     PipelineRun,
     Project,
 )
+from .oauth import forget_recent_tokens
 from .selectors import attach_details, draft_lookup, drafts_of, not_found
 from .snapshots import read_repository_snapshot
 from .update_actions import Actor, publish_draft_event, record_event
@@ -159,6 +160,7 @@ def revoke_api_client(*, api_client: ApiClient) -> None:
         api_client.revoked_at = timezone.now()
         api_client.save(update_fields=["revoked_at"])
         AccessToken.objects.filter(application=api_client.application).delete()
+    forget_recent_tokens()
 
 
 def ensure_project(*, key: str, region: str | None = None) -> Project:

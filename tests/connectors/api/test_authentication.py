@@ -122,3 +122,19 @@ def test_client_secrets_are_stored_hashed(manager_credentials):
     stored = Application.objects.get(client_id=manager_credentials.client_id).client_secret
     assert manager_credentials.client_secret not in stored
     assert stored.startswith(("pbkdf2_", "argon2", "bcrypt", "scrypt", "md5$"))
+
+
+def test_a_token_revoked_elsewhere_is_refused_within_the_cache_time(manager_credentials, settings):
+    import time
+
+    from oauth2_provider.models import AccessToken
+
+    settings.CONNECTORS_TOKEN_CACHE_SECONDS = 1
+    token = issue_token(manager_credentials)
+    caller = ApiCaller(token)
+    assert caller.get("/connectors/drafts").status_code == 200
+    # Another process revokes: the row goes, but this process is not told.
+    AccessToken.objects.all().delete()
+    assert caller.get("/connectors/drafts").status_code == 200
+    time.sleep(1.1)
+    assert caller.get("/connectors/drafts").status_code == 401
