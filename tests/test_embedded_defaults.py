@@ -21,10 +21,13 @@ SCRIPT = textwrap.dedent(
     from connectors.services import create_api_client, ensure_project
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     from pathlib import Path
     repo = samples.create_repository(Path(os.environ["REPO_DIR"]), samples.good_connector_files())
     issued = create_api_client(project=ensure_project(key="embedded"), scopes=["manage_connectors"])
     client = Client()
+    for asset in ("/static/css/dashboard.css", "/static/js/dashboard.js"):
+        assert client.get(asset).status_code == 200, asset
     basic = base64.b64encode(f"{issued.client_id}:{issued.client_secret}".encode()).decode()
     token = client.post("/oauth/token", {"grant_type": "client_credentials"},
                         headers={"Authorization": f"Basic {basic}"}).json()["access_token"]
