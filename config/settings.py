@@ -131,6 +131,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 # WhiteNoise serves the static files from the app server itself (no CDN, no extra server);
 # in production from STATIC_ROOT after collectstatic, in development straight from the apps.
 WHITENOISE_USE_FINDERS = DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

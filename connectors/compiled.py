@@ -19,8 +19,17 @@ from django.db.models import Model, QuerySet
 
 
 class CompiledQuery[M: Model]:
-    def __init__(self, build: Callable[..., QuerySet[M]], **examples: Any) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[M]],
+        *,
+        paged: tuple[str, str] | None = None,
+        **examples: Any,
+    ) -> None:
+        """``paged`` names the two examples that are the LIMIT and OFFSET of a slice: SQL
+        writes those as literals, so they are turned into parameters here."""
         self.build = build
+        self.paged = paged
         self.examples = examples
         self.model = build(**examples).model
         self._compiled: dict[str, tuple[str, list[Any], dict[int, tuple[str, Callable]]]] = {}
@@ -29,9 +38,19 @@ class CompiledQuery[M: Model]:
     def _compile(self, alias: str) -> tuple[str, list[Any], dict[int, tuple[str, Callable]]]:
         queryset = self.build(**self.examples)
         sql, params = queryset.query.get_compiler(alias).as_sql()
-        slots: dict[int, tuple[str, Callable]] = {}
+        params = list(params)
+        slot_names: dict[int, str] = {}
+        if self.paged:
+            sql, params, slot_names = self._parametrize_slice(sql, params)
+        slots: dict[int, tuple[str, Callable]] = {
+            index: (name, int) for index, name in slot_names.items()
+        }
         for index, param in enumerate(params):
+            if index in slots:
+                continue
             for name, example in self.examples.items():
+                if self.paged and name in self.paged:
+                    continue
                 convert = _converter(example, param)
                 if convert is not None:
                     slots[index] = (name, convert)
@@ -39,6 +58,20 @@ class CompiledQuery[M: Model]:
         if missing:
             raise ValueError(f"example values not found among the parameters: {missing}")
         return sql, list(params), slots
+
+    def _parametrize_slice(
+        self, sql: str, params: list[Any]
+    ) -> tuple[str, list[Any], dict[int, str]]:
+        assert self.paged is not None
+        limit_name, offset_name = self.paged
+        literal = f"LIMIT {self.examples[limit_name]} OFFSET {self.examples[offset_name]}"
+        position = sql.find(literal)
+        if position < 0 or sql.find(literal, position + 1) >= 0:
+            raise ValueError("the slice of a paged query must appear exactly once")
+        before = sql[:position].count("%s")
+        sql = sql[:position] + "LIMIT %s OFFSET %s" + sql[position + len(literal) :]
+        params[before:before] = [self.examples[limit_name], self.examples[offset_name]]
+        return sql, params, {before: limit_name, before + 1: offset_name}
 
     def _bound(self, using: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
         vendor = connections[using].vendor
@@ -68,6 +101,9 @@ def _converter(example: Any, param: Any) -> Callable[[Any], Any] | None:
     """How a value becomes the parameter the example became, or None if it is not that."""
     if param == example and type(param) is type(example):
         return lambda value: value
+    if isinstance(param, type(example)) and param == example:
+        # A driver's typed wrapper (psycopg's Int4 for server-side binding): keep the type.
+        return type(param)
     if isinstance(example, uuid.UUID):
         if param == example.hex:
             return lambda value: value.hex
