@@ -256,13 +256,13 @@ def query_drafts(
     if isinstance(projects, Project) and not status and not text:
         # The API's own filters: a query compiled once per shape, reports included.
         compiled = _page_query(tuple(page.sort), is_private, bool(integration_types))
-        rows = compiled.run(
+        found = compiled.run(
             project_id=projects.pk,
             mask=integration_mask(list(integration_types)) if integration_types else 0,
             limit=page.limit,
             offset=page.offset,
         )
-        return total, [unpack_report(row) for row in rows]
+        return total, [unpack_report(row) for row in found]
     rows = drafts.order_by(*_ordering(page.sort))[page.offset : page.offset + page.limit]
     return total, attach_details(list(rows))
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import live, views
 
 urlpatterns = [
     path("", views.draft_list, name="home"),
@@ -24,6 +24,6 @@ urlpatterns = [
     ),
     path("drafts/<uuid:draft_id>/comments/", views.draft_comments, name="draft-comments"),
     path("drafts/<uuid:draft_id>/delete/", views.draft_delete, name="draft-delete"),
-    path("drafts/<uuid:draft_id>/live/", views.draft_live, name="draft-live"),
+    path("drafts/<uuid:draft_id>/live/", live.draft_live, name="draft-live"),
     path("certification/", include("certification.urls")),
 ]
