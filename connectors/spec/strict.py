@@ -348,14 +348,19 @@ def _one_of(options: Mapping[str, Check], discriminator: str) -> tuple[Callable,
 _choose_strategy, _bad_strategy = _one_of(_RETRY_STRATEGIES, "strategy")
 
 
-def _retry_policy(value: Any, path: Pointer, out: _Findings) -> bool:
+def _one_shape(value: Any, path: Pointer, out: _Findings, choose: Any, tag: str, bad: str) -> bool:
+    """An object whose ``tag`` picks its shape: report a bad tag, else check that shape."""
     if not _has_type(value, "object", path, out):
         return False
-    shape = _choose_strategy(value)
+    shape = choose(value)
     if shape is None:
-        out.add((*path, "strategy"), _bad_strategy)
+        out.add((*path, tag), bad)
         return False
-    if not shape(value, path, out):
+    return bool(shape(value, path, out))
+
+
+def _retry_policy(value: Any, path: Pointer, out: _Findings) -> bool:
+    if not _one_shape(value, path, out, _choose_strategy, "strategy", _bad_strategy):
         return False
     if value["strategy"] == "exponential-backoff" and not (
         value["minBackoffSeconds"] <= value["maxBackoffSeconds"]
@@ -415,13 +420,9 @@ _MC_REQUIRED_KEYS = {
 
 
 def _application(value: Any, path: Pointer, out: _Findings) -> bool:
-    if not _has_type(value, "object", path, out):
-        return False
-    shape = _choose_application(value)
-    if shape is None:
-        out.add((*path, "applicationType"), _bad_application_type)
-        return False
-    if not shape(value, path, out):
+    if not _one_shape(
+        value, path, out, _choose_application, "applicationType", _bad_application_type
+    ):
         return False
     wording, required_keys = _MC_REQUIRED_KEYS.get(value["applicationType"], ("", ()))
     standard = _standard_entries(value)

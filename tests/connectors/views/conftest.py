@@ -39,20 +39,21 @@ def other_creator(django_user_model, other_project: Project):
     return user
 
 
-@pytest.fixture
-def certifier(django_user_model):
-    user = make_user(django_user_model, "certifier")
+def make_certifier(django_user_model, username: str):
+    user = make_user(django_user_model, username)
     group, _ = Group.objects.get_or_create(name=CERTIFIERS_GROUP)
     user.groups.add(group)
     return user
+
+
+@pytest.fixture
+def certifier(django_user_model):
+    return make_certifier(django_user_model, "certifier")
 
 
 @pytest.fixture
 def second_certifier(django_user_model):
-    user = make_user(django_user_model, "second-certifier")
-    group, _ = Group.objects.get_or_create(name=CERTIFIERS_GROUP)
-    user.groups.add(group)
-    return user
+    return make_certifier(django_user_model, "second-certifier")
 
 
 @pytest.fixture
