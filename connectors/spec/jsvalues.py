@@ -56,6 +56,14 @@ class JsDate:
         return self.text
 
 
+@dataclass(frozen=True)
+class JsOpaque:
+    """A value YAML tags can make that no connect.yaml field accepts (``!!binary`` makes a
+    Uint8Array, ``!!set`` a Set, ``!!omap`` a Map): only its type name matters."""
+
+    type_name: str
+
+
 def js_type(value: Any) -> str:
     """The type name the schema library prints in "Expected X, received Y"."""
     if value is None:
@@ -72,6 +80,8 @@ def js_type(value: Any) -> str:
         return "array"
     if isinstance(value, JsDate):
         return "date"
+    if isinstance(value, JsOpaque):
+        return value.type_name
     if isinstance(value, dict):
         return "object"
     return "unknown"

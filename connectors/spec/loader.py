@@ -16,6 +16,7 @@ node, so a finding can say "connect.yaml, line 12".
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +33,16 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
+from ruamel.yaml.scanner import Scanner
 
-from .jsvalues import js_ordered, js_string
+from .jsvalues import JsOpaque, js_ordered, js_string
 from .yaml_schemas import (
     CORE_SCHEMA,
+    MERGE,
     MERGE_KEY,
-    TAG_PREFIX,
+    OPAQUE_MAPPING_TAGS,
+    OPAQUE_SCALAR_TAGS,
+    OPAQUE_SEQUENCE_TAGS,
     YAML11_SCHEMA,
     Schema,
     TagResolveError,
@@ -52,10 +57,6 @@ MAX_ALIAS_COUNT = 100
 MAX_EXPANDED_NODES = 200_000
 
 Pointer = tuple[str | int, ...]
-
-_REFUSED_SCALAR_TAGS = frozenset({f"{TAG_PREFIX}binary", f"{TAG_PREFIX}merge"})
-_REFUSED_MAP_TAGS = frozenset({f"{TAG_PREFIX}set"})
-_REFUSED_SEQ_TAGS = frozenset({f"{TAG_PREFIX}omap", f"{TAG_PREFIX}pairs"})
 
 
 class SpecFileError(ValueError):
@@ -90,10 +91,10 @@ def load_spec(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Any:
 
 def load_spec_document(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> LoadedSpec:
     """Like load_spec, with the line of every node; raises SpecFileError."""
-    text = _decode(data, max_bytes)
+    text = _supported_directives(_decode(data, max_bytes))
     builder = _Builder()
     try:
-        builder.consume(YAML(typ="safe", pure=True).parse(text))
+        builder.consume(_yaml().parse(text))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "not valid YAML"
@@ -103,6 +104,50 @@ def load_spec_document(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Load
     except YAMLError as error:
         raise SpecFileError(f"connect.yaml is not valid YAML: {error}") from None
     return LoadedSpec(builder.root, builder.lines)
+
+
+_LINE_END_OR_COMMENT = "\0\r\n\x85\u2028\u2029#"
+
+
+class _TabTolerantScanner(Scanner):
+    """ruamel.yaml's scanner, taking a tab as separation after content on a line.
+
+    YAML 1.2, and the npm package with it, allow tabs between tokens (``key:<TAB>value``);
+    ruamel.yaml takes only spaces there. Tabs as indentation stay refused, as in both.
+    """
+
+    def scan_to_next_token(self) -> Any:
+        reader = self.reader
+        while True:
+            super().scan_to_next_token()
+            if self.flow_level or reader.peek() != "\t" or not self._after_content():
+                return None
+            while reader.peek() in " \t":
+                reader.forward()
+
+    def scan_plain_spaces(self, indent: Any, start_mark: Any) -> Any:
+        # Blanks with a tab inside a plain scalar ("a<TAB>b") are part of it, as in YAML 1.2.
+        reader = self.reader
+        length = 0
+        while reader.peek(length) in " \t":
+            length += 1
+        if "\t" in reader.prefix(length) and reader.peek(length) not in _LINE_END_OR_COMMENT:
+            blanks = reader.prefix(length)
+            reader.forward(length)
+            return [blanks]
+        return super().scan_plain_spaces(indent, start_mark)
+
+    def _after_content(self) -> bool:
+        reader = self.reader
+        before = reader.buffer[reader.pointer - reader.column : reader.pointer].rstrip(" \t")
+        # After a bare "-" or "?" the tab would indent the entry's content.
+        return bool(before) and before[-1] not in "-?"
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = _TabTolerantScanner
+    return yaml
 
 
 def _decode(data: bytes | str, max_bytes: int) -> str:
@@ -117,6 +162,37 @@ def _decode(data: bytes | str, max_bytes: int) -> str:
         # Invalid UTF-8 becomes U+FFFD, as when the official CLI reads the file.
         text = bytes(data).decode("utf-8", "replace")
     return text.removeprefix("\ufeff")
+
+
+_YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\d+)\.(\d+)(?=[ \t#]|$)", re.MULTILINE)
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)
+
+
+def _supported_directives(text: str) -> str:
+    """``%YAML`` directives as the npm package reads them, in a form ruamel.yaml accepts.
+
+    The npm package reads 1.1 as 1.1 and any other numeric version as 1.2 (with a warning),
+    and lets a directive be repeated; ruamel.yaml refuses both. Each line keeps its place,
+    so line numbers in messages do not move.
+    """
+    if "%YAML" not in text:
+        return text
+    seen_in_block = False
+    block_start = 0
+
+    def rewrite(match: re.Match[str]) -> str:
+        nonlocal seen_in_block, block_start
+        # A document marker between two directives starts a new directive block.
+        if _DOCUMENT_MARKER.search(text, block_start, match.start()):
+            seen_in_block = False
+        block_start = match.end()
+        if seen_in_block:
+            return "#" + match.group(0)[1:]
+        seen_in_block = True
+        version = (int(match.group(1)), int(match.group(2)))
+        return match.group(0) if version in ((1, 1), (1, 2)) else "%YAML 1.2"
+
+    return _YAML_DIRECTIVE.sub(rewrite, text)
 
 
 # What a node is made of, kept only for the alias count: a scalar is None, an alias is
@@ -163,6 +239,7 @@ class _Frame:
     shape: _Shape
     size: int = 1
     merge_source: bool = False  # the value of a YAML 1.1 "<<" key: its aliases are free
+    opaque: str | None = None  # the JavaScript type a !!set or !!omap tag makes of it
     # mapping state: after a key is read, where its value goes
     has_key: bool = False
     key: str = ""
@@ -238,9 +315,11 @@ class _Builder:
         tag = event.tag
         text = event.value
         try:
-            if tag in _REFUSED_SCALAR_TAGS:
+            if tag == MERGE:
                 raise SpecFileError(f"the YAML tag {tag} is not supported", line=_line(event))
-            if tag is None and event.style is None:
+            if tag in OPAQUE_SCALAR_TAGS:
+                value = JsOpaque(OPAQUE_SCALAR_TAGS[tag])
+            elif tag is None and event.style is None:
                 value = self.schema.resolve_plain(text, at_key=self._at_key())
             elif tag is None or tag == "!":
                 value = text  # quoted, block, or the non-specific tag: always a string
@@ -288,9 +367,7 @@ class _Builder:
             )
         self._count(1, event)
         is_map = isinstance(event, MappingStartEvent)
-        refused = _REFUSED_MAP_TAGS if is_map else _REFUSED_SEQ_TAGS
-        if event.tag in refused:
-            raise SpecFileError(f"the YAML tag {event.tag} is not supported", line=_line(event))
+        opaque = (OPAQUE_MAPPING_TAGS if is_map else OPAQUE_SEQUENCE_TAGS).get(event.tag or "")
         path, merge_source = self._child_path(), False
         parent = self.stack[-1] if self.stack else None
         if parent is not None and parent.is_map and parent.has_key and parent.key_is_merge:
@@ -301,7 +378,16 @@ class _Builder:
             anchor = _Anchor(value)
             self.anchors[event.anchor] = anchor
         shape = _Shape([], is_map)
-        frame = _Frame(is_map, path, _line(event), anchor, value, shape, merge_source=merge_source)
+        frame = _Frame(
+            is_map,
+            path,
+            _line(event),
+            anchor,
+            value,
+            shape,
+            merge_source=merge_source,
+            opaque=opaque,
+        )
         self.stack.append(frame)
         if path is not None:
             self.lines.setdefault(path, frame.line)
@@ -309,6 +395,8 @@ class _Builder:
     def _close(self) -> None:
         frame = self.stack.pop()
         value = js_ordered(frame.value) if frame.is_map else frame.value
+        if frame.opaque is not None:
+            value = JsOpaque(frame.opaque)
         if frame.anchor is not None:
             frame.anchor.value = value
             frame.anchor.shape = frame.shape

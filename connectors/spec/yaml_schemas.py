@@ -23,11 +23,13 @@ STR, NULL, BOOL, INT, FLOAT = (
 MAP, SEQ, TIMESTAMP, MERGE = (
     f"{TAG_PREFIX}{name}" for name in ("map", "seq", "timestamp", "merge")
 )
-# Tags that would make a JavaScript Set, Map, Uint8Array or list of pairs: no connect.yaml
-# value can be one, so the loader refuses them instead of imitating them.
-UNSUPPORTED_TAGS = frozenset(
-    f"{TAG_PREFIX}{name}" for name in ("binary", "set", "omap", "pairs", "merge")
-)
+# Tags that make a JavaScript value of another kind: the schema then names its type
+# ("Expected string, received object"), as the official parser's does.
+OPAQUE_SCALAR_TAGS = {f"{TAG_PREFIX}binary": "object"}  # a Uint8Array
+OPAQUE_MAPPING_TAGS = {f"{TAG_PREFIX}set": "set"}
+OPAQUE_SEQUENCE_TAGS = {f"{TAG_PREFIX}omap": "map"}
+# A list of pairs reads as a list of one-key mappings.
+PLAIN_SEQUENCE_TAGS = frozenset({f"{TAG_PREFIX}pairs"})
 
 MERGE_KEY = object()  # the value of a YAML 1.1 "<<" key
 

@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from connectors.spec.jsvalues import JsDate, js_key_order, js_number_str, js_trim
+from connectors.spec.jsvalues import JsDate, JsOpaque, js_key_order, js_number_str, js_trim
 from connectors.spec.loader import (
     MAX_ALIAS_COUNT,
     MAX_DEPTH,
@@ -103,9 +103,35 @@ def test_explicit_tags_follow_the_core_schema():
     assert loaded == {"a": "12", "b": 12, "c": "1", "d": "text", "e": "12"}
 
 
-def test_tags_javascript_cannot_represent_are_refused():
-    with pytest.raises(SpecFileError, match="binary"):
-        load_spec("a: !!binary aGVsbG8=\n")
+def test_tags_that_make_other_javascript_types_keep_only_their_type_name():
+    loaded = load_spec("a: !!binary aGVsbG8=\nb: !!set {x}\nc: !!omap [x: 1]\nd: !!pairs [x: 1]\n")
+    assert loaded == {
+        "a": JsOpaque("object"),
+        "b": JsOpaque("set"),
+        "c": JsOpaque("map"),
+        "d": [{"x": 1}],
+    }
+
+
+def test_a_tab_separates_tokens_after_content_but_never_indents():
+    assert load_spec("a:\tb\t# note\nc: one\ttwo\t\nd:\t'x'\n") == {
+        "a": "b",
+        "c": "one\ttwo",
+        "d": "x",
+    }
+    with pytest.raises(SpecFileError):
+        load_spec("a:\n\t- b\n")
+    with pytest.raises(SpecFileError):
+        load_spec("a:\n  -\tb: c\n")
+
+
+def test_any_numeric_yaml_version_but_1_1_reads_as_1_2_and_may_repeat():
+    assert load_spec("%YAML 1.3\n---\na: yes\n") == {"a": "yes"}
+    assert load_spec("%YAML 2.0\n---\na: 010\n") == {"a": 10}
+    assert load_spec("%YAML 1.2\n%YAML 1.2\n---\na: 1\n") == {"a": 1}
+    assert load_spec("%YAML 1.1\n---\na: yes\n") == {"a": True}
+    with pytest.raises(SpecFileError):
+        load_spec("%YAML abc\n---\na: 1\n")
 
 
 def test_an_empty_file_and_a_comment_only_file_are_none():
