@@ -210,6 +210,13 @@ CONNECTORS_GIT_TIMEOUT_SECONDS = env_int("CONNECTORS_GIT_TIMEOUT_SECONDS", 60)
 CONNECTORS_REPOSITORY_MAX_BYTES = env_int("CONNECTORS_REPOSITORY_MAX_BYTES", 200 * 1024 * 1024)
 CONNECTORS_REPOSITORY_MAX_FILES = env_int("CONNECTORS_REPOSITORY_MAX_FILES", 20_000)
 CONNECTORS_SPEC_MAX_BYTES = env_int("CONNECTORS_SPEC_MAX_BYTES", 256 * 1024)
+# A check whose outside service fails for now is tried again, with backoff, for this long;
+# then it ends with an Error entry naming what could not be reached.
+CONNECTORS_CHECK_RETRY_SECONDS = env_int("CONNECTORS_CHECK_RETRY_SECONDS", 60)
+# Bounds on what a repository can make a run write: findings past these are counted in one
+# summary entry instead.
+CONNECTORS_MAX_ENTRIES_PER_CHECK = env_int("CONNECTORS_MAX_ENTRIES_PER_CHECK", 100)
+CONNECTORS_MAX_ENTRIES_PER_RUN = env_int("CONNECTORS_MAX_ENTRIES_PER_RUN", 500)
 # OSV advisories: "https://api.osv.dev" in production, or a local folder of OSV JSON files.
 CONNECTORS_ADVISORY_SOURCE = env_str("CONNECTORS_ADVISORY_SOURCE", "https://api.osv.dev")
 # Runs whose heartbeat stopped this long ago are failed by the periodic sweep

@@ -18,10 +18,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
-from .checks.base import Application, Check, CheckContext, CheckOutcome, Finding
+from .checks.base import (
+    Application,
+    Check,
+    CheckContext,
+    CheckOutcome,
+    Finding,
+    TransientCheckError,
+)
 from .errors import GitRepositoryNotReachable
 from .models import ConnectorStaged, PipelineRun, ReportEntry
 from .state import EntryType, Previewable, Report, Status, ensure_preview_transition
@@ -33,8 +40,9 @@ HEARTBEAT_SECONDS = 5.0
 State = PipelineRun.State
 
 
-class TransientPipelineError(Exception):
-    """Something outside us failed for now (network): the task retries the run later."""
+RETRY_FIRST_DELAY_SECONDS = 1.0
+RETRY_MAX_DELAY_SECONDS = 10.0
+_SEVERITY_ORDER = {EntryType.ERROR: 0, EntryType.WARNING: 1, EntryType.INFORMATION: 2}
 
 
 def default_checks() -> list[Check]:
@@ -124,15 +132,44 @@ class NewEntry:
     line: int | None = None
 
 
-def entries_for(check_name: str, outcome: CheckOutcome) -> list[NewEntry]:
-    """The check's summary line, then one entry per finding."""
+def entries_for(
+    check_name: str, outcome: CheckOutcome, *, limit: int | None = None
+) -> list[NewEntry]:
+    """The check's summary line, then one entry per finding, at most ``limit`` of them.
+
+    Past the limit the most severe findings are kept (in their order) and one more entry
+    counts the rest, so a repository cannot make a report of any size.
+    """
     summary_type = {
         "succeeded": EntryType.INFORMATION,
         "skipped": EntryType.WARNING,
         "failed": EntryType.ERROR,
     }[outcome.status]
     entries = [NewEntry(summary_type, f"{check_name} check {outcome.status}", outcome.summary)]
-    entries += [_finding_entry(check_name, finding) for finding in outcome.findings]
+    findings = outcome.findings
+    if limit is None or len(findings) <= limit:
+        return entries + [_finding_entry(check_name, finding) for finding in findings]
+    kept_limit = max(limit - 1, 0)
+    by_severity = sorted(
+        range(len(findings)), key=lambda i: (_SEVERITY_ORDER.get(findings[i].type, 3), i)
+    )
+    kept = sorted(by_severity[:kept_limit])
+    hidden = [findings[i] for i in by_severity[kept_limit:]]
+    entries += [_finding_entry(check_name, findings[i]) for i in kept]
+    counts = ", ".join(
+        f"{count} {kind.lower()}"
+        for kind in (EntryType.ERROR, EntryType.WARNING, EntryType.INFORMATION)
+        if (count := sum(1 for f in hidden if f.type == kind))
+    )
+    worst = min((f.type for f in hidden), key=lambda t: _SEVERITY_ORDER.get(t, 3))
+    entries.append(
+        NewEntry(
+            worst,
+            check_name,
+            f"{len(hidden)} more findings of this check are not listed ({counts}): "
+            f"a report lists at most {kept_limit} per check. Fix the ones listed and run again.",
+        )
+    )
     return entries
 
 
@@ -259,15 +296,72 @@ def _load_spec(root):
         return None
 
 
-def _timed(check: Check, context: CheckContext) -> tuple[CheckOutcome, float]:
+def run_check(
+    check: Check, context: CheckContext, *, retry_seconds: float | None = None
+) -> tuple[CheckOutcome, float]:
+    """Run one check to an outcome, and how long it took; never raises.
+
+    A transient failure (an outside service down) is tried again with backoff for up to
+    ``retry_seconds``; after that, or on any other exception, the check ends failed with an
+    Error entry that says what went wrong, and the other checks are not affected.
+    """
+    budget = settings.CONNECTORS_CHECK_RETRY_SECONDS if retry_seconds is None else retry_seconds
     started = time.perf_counter()
-    outcome = check.run(context)
+    delay = RETRY_FIRST_DELAY_SECONDS
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            outcome = check.run(context)
+            break
+        except TransientCheckError as exc:
+            elapsed = time.perf_counter() - started
+            if elapsed + delay > budget:
+                outcome = _unreachable_outcome(check, exc, tries, elapsed)
+                break
+            logger.warning("%s: %s; trying again in %.0f s", check.name, exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY_SECONDS)
+        except Exception as exc:
+            logger.exception("The check %s failed unexpectedly", check.name)
+            problem = f"The check stopped on an internal error ({type(exc).__name__})."
+            outcome = CheckOutcome(
+                status="failed",
+                findings=[Finding(type=EntryType.ERROR, message=problem)],
+                summary=problem,
+            )
+            break
     return outcome, time.perf_counter() - started
 
 
+def _run_check_in_thread(check: Check, context: CheckContext) -> tuple[CheckOutcome, float]:
+    """``run_check`` in a pool thread: the database connections it opened close with it."""
+    try:
+        return run_check(check, context)
+    finally:
+        connections.close_all()
+
+
+def _unreachable_outcome(
+    check: Check, error: TransientCheckError, tries: int, elapsed: float
+) -> CheckOutcome:
+    problem = (
+        f"{check.name} could not run: {error}. Tried {tries} time(s) over {elapsed:.0f} s; "
+        "the other checks ran as usual. Run the preview again later."
+    )
+    return CheckOutcome(
+        status="failed",
+        findings=[Finding(type=EntryType.ERROR, message=problem)],
+        summary=problem,
+    )
+
+
 def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
-    """Fetch, check, write entries. True when no check failed. Raises TransientPipelineError."""
-    from .checks.advisories import TransientCheckError  # noqa: PLC0415
+    """Fetch, check, write entries. True when no check failed.
+
+    Entries are only ever added: a check that fails (for now or for good) ends with its own
+    Error entry, and the entries of the checks that finished stay.
+    """
     from .repositories import RepositoryRejected, checkout  # noqa: PLC0415
 
     kind = "Preview" if run.report == Report.PREVIEW else "Publishing"
@@ -296,17 +390,24 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
             # The checks only read the checkout, so they run side by side (Semgrep, the
             # slowest, is a subprocess); their entries are still written in check order,
             # each as soon as it and the checks before it have ended.
+            room = settings.CONNECTORS_MAX_ENTRIES_PER_RUN - 1  # "… started" is written
             with ThreadPoolExecutor(max_workers=len(chosen) or 1) as pool:
-                running = [(check, pool.submit(_timed, check, context)) for check in chosen]
-                for check, future in running:
-                    try:
-                        outcome, seconds = future.result()
-                    except TransientCheckError as exc:
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        raise TransientPipelineError(str(exc)) from exc
+                running = [
+                    (check, pool.submit(_run_check_in_thread, check, context)) for check in chosen
+                ]
+                for index, (check, future) in enumerate(running):
+                    outcome, seconds = future.result()
                     timings[check.name] = seconds
                     failed |= outcome.status == "failed"
-                    if not write_entries(run, entries_for(check.name, outcome)):
+                    # Each check still to come keeps room for its summary line and the
+                    # line counting what it could not list.
+                    after = len(running) - index - 1
+                    limit = max(
+                        min(settings.CONNECTORS_MAX_ENTRIES_PER_CHECK, room - 1 - 2 * after), 1
+                    )
+                    entries = entries_for(check.name, outcome, limit=limit)
+                    room -= len(entries)
+                    if not write_entries(run, entries):
                         pool.shutdown(wait=False, cancel_futures=True)
                         return False
     except GitRepositoryNotReachable as exc:
@@ -330,9 +431,6 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
     with Heartbeat(claimed.run_id):
         try:
             succeeded = execute(claimed, checks)
-        except TransientPipelineError:
-            release(claimed)
-            raise
         except Exception as exc:
             logger.exception("Run %s failed unexpectedly", run_id)
             write_entries(
@@ -347,24 +445,10 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
     finish(claimed, succeeded=succeeded)
 
 
-def release(run: ClaimedRun) -> None:
-    """Give a run back to the queue for a retry, without its partial entries."""
-    with transaction.atomic():
-        ReportEntry.objects.filter(run_id=run.run_id).delete()
-        PipelineRun.objects.filter(id=run.run_id, state=State.RUNNING).update(state=State.QUEUED)
-
-
 def run_with_retries(task, draft_id: str, run_id: str) -> None:
-    """Celery glue: transient failures retry with exponential backoff, others do not."""
-    try:
-        run_pipeline(run_id)
-    except TransientPipelineError as exc:
-        if task.request.retries >= task.max_retries:
-            fail_run(
-                run_id, f"The run could not reach an outside service after several tries: {exc}"
-            )
-            return
-        raise task.retry(exc=exc, countdown=min(2**task.request.retries, 60)) from exc
+    """Celery glue. Transient failures are retried inside the run, check by check, so a
+    task never starts a run over (which would take back entries already shown)."""
+    run_pipeline(run_id)
 
 
 def fail_run(run_id: str, message: str, *, state: str = State.FAILED) -> bool:

@@ -51,6 +51,13 @@ class CheckOutcome:
     summary: str | None = None  # message of the "<name> check <status>" entry
 
 
+class TransientCheckError(Exception):
+    """Something outside us failed for now (a network service): the check may be tried again.
+
+    The message names what could not be reached; it ends up in the report.
+    """
+
+
 class Check(Protocol):
     """A named check. ``name`` makes the entry title: ``f"{name} check {status}"``."""
 
