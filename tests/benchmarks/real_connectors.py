@@ -84,6 +84,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         metavar="SOURCE",
         help="advisories for the dependency check (OSV API URL or folder of OSV JSON files)",
     )
+    parser.add_argument(
+        "--compare", type=Path, metavar="FILE", help="a --json file of an earlier run: show changes"
+    )
     parser.add_argument("--no-floor", action="store_true", help="skip the bare clone + Semgrep")
     parser.add_argument(
         "--plant", metavar="NAME", help="plant known problems in a copy of this checkout"
@@ -91,6 +94,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         parser.error(f"{args.corpus} is not a folder")
+    if args.compare and not args.compare.is_file():
+        parser.error(f"{args.compare} is not a file")
     if args.plant and not (args.corpus / args.plant / ".git").exists():
         parser.error(f"{args.corpus / args.plant} is not a git checkout")
     return args
@@ -405,6 +410,41 @@ def print_table(results: list[Preview]) -> None:
         print(line + ".")
 
 
+def print_changes(earlier_file: Path, results: list[Preview]) -> None:
+    """Verdicts that changed and findings that came or went since an earlier --json run."""
+    earlier = {r["repository"]: r for r in json.loads(earlier_file.read_text(encoding="utf-8"))}
+
+    def keys(findings: list[dict]) -> Counter:
+        return Counter(
+            (f["check"], f["type"], f["file"] or "-", f["line"] or 0, f["kind"]) for f in findings
+        )
+
+    print(f"\nchanges since {earlier_file}:")
+    changed = 0
+    for result in results:
+        before = earlier.get(result.repository)
+        if before is None:
+            print(f"  {result.repository}: not in the earlier run")
+            continue
+        now = keys([asdict(f) for f in result.findings])
+        then = keys(before["findings"])
+        gone, came = then - now, now - then
+        if before["verdict"] == result.verdict and not gone and not came:
+            continue
+        changed += 1
+        print(
+            f"  {result.repository}: preview {before['verdict']} -> {result.verdict}, "
+            f"{sum(gone.values())} finding(s) gone, {sum(came.values())} new"
+        )
+        for sign, found in (("-", gone), ("+", came)):
+            for check, kind_of_entry, file, line, kind in sorted(found.elements()):
+                where = f"{file}:{line}" if line else file
+                name = SHORT_NAMES.get(check, check)
+                print(f"      {sign} {kind_of_entry:7} {name:9} {where}  [{kind}]")
+    if not changed:
+        print("  none")
+
+
 # --- planting known problems -------------------------------------------------------------------
 
 
@@ -428,17 +468,26 @@ def _line_of(path: Path, needle: str) -> int:
     raise LookupError(f"{needle!r} is not in {path}")
 
 
+BACKEND_TYPES = ("service", "event", "job")  # deployed as running code, services first
+
+
 def _service(root: Path):
-    """The first service application with a folder, preferring one with a lockfile."""
+    """The application to plant in: a service (else an event or job application) with a
+    folder, preferring one with a lockfile."""
     from connectors import pipelines  # noqa: PLC0415
 
-    services = [
-        a for a in pipelines._applications(root, None) if a.type == "service" and a.path.is_dir()
-    ]
-    if not services:
-        raise SystemExit("the connector to plant in has no service application with a folder")
-    locked = [a for a in services if _lockfile(a.path)]
-    return (locked or services)[0]
+    backends = sorted(
+        (
+            a
+            for a in pipelines._applications(root, None)
+            if a.type in BACKEND_TYPES and a.path.is_dir()
+        ),
+        key=lambda a: BACKEND_TYPES.index(a.type),
+    )
+    if not backends:
+        raise SystemExit("the connector to plant in has no service, event or job folder")
+    locked = [a for a in backends if _lockfile(a.path)]
+    return (locked or backends)[0]
 
 
 def _lockfile(folder: Path) -> Path | None:
@@ -480,7 +529,7 @@ def plant_eval(root: Path) -> Plant:
             "}",
         ],
     )
-    return Plant("eval(req.query.code) in a service", path, (3,))
+    return Plant("eval(req.query.code) in deployed source", path, (3,))
 
 
 def plant_sql(root: Path) -> Plant:
@@ -712,6 +761,8 @@ def main(argv: list[str] | None = None) -> None:
         results = run_plants(args.corpus, args.plant)
     else:
         results = run_corpus(args.corpus, args.only, floor=not args.no_floor)
+    if args.compare:
+        print_changes(args.compare, results)
     if args.json:
         payload = [asdict(r) | {"floor_seconds": r.floor_seconds} for r in results]
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
