@@ -210,6 +210,10 @@ CONNECTORS_GIT_TIMEOUT_SECONDS = env_int("CONNECTORS_GIT_TIMEOUT_SECONDS", 60)
 CONNECTORS_REPOSITORY_MAX_BYTES = env_int("CONNECTORS_REPOSITORY_MAX_BYTES", 200 * 1024 * 1024)
 CONNECTORS_REPOSITORY_MAX_FILES = env_int("CONNECTORS_REPOSITORY_MAX_FILES", 20_000)
 CONNECTORS_SPEC_MAX_BYTES = env_int("CONNECTORS_SPEC_MAX_BYTES", 256 * 1024)
+# Secret scanning: larger files are not read (an Information entry names them), and the whole
+# scan stops after this many seconds with a Warning counting the files it did not reach.
+CONNECTORS_SECRET_MAX_FILE_BYTES = env_int("CONNECTORS_SECRET_MAX_FILE_BYTES", 2 * 1024 * 1024)
+CONNECTORS_SECRET_SCAN_SECONDS = env_int("CONNECTORS_SECRET_SCAN_SECONDS", 60)
 # A check whose outside service fails for now is tried again, with backoff, for this long;
 # then it ends with an Error entry naming what could not be reached.
 CONNECTORS_CHECK_RETRY_SECONDS = env_int("CONNECTORS_CHECK_RETRY_SECONDS", 60)
