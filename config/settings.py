@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -221,8 +222,16 @@ CONNECTORS_CHECK_RETRY_SECONDS = env_int("CONNECTORS_CHECK_RETRY_SECONDS", 60)
 # summary entry instead.
 CONNECTORS_MAX_ENTRIES_PER_CHECK = env_int("CONNECTORS_MAX_ENTRIES_PER_CHECK", 100)
 CONNECTORS_MAX_ENTRIES_PER_RUN = env_int("CONNECTORS_MAX_ENTRIES_PER_RUN", 500)
-# OSV advisories: "https://api.osv.dev" in production, or a local folder of OSV JSON files.
-CONNECTORS_ADVISORY_SOURCE = env_str("CONNECTORS_ADVISORY_SOURCE", "https://api.osv.dev")
+# OSV advisory data, imported by `manage.py sync_advisories` (daily by Celery beat): URLs or
+# paths of OSV export zips, or folders of OSV JSON files (air-gapped), separated by spaces or
+# commas. Dependency analysis reads only the imported copy and warns when it is older than
+# CONNECTORS_ADVISORY_MAX_AGE_DAYS.
+CONNECTORS_ADVISORY_SOURCE = env_str("CONNECTORS_ADVISORY_SOURCE", "") or (
+    "https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip "
+    "https://osv-vulnerabilities.storage.googleapis.com/Maven/all.zip"
+)
+CONNECTORS_ADVISORY_MAX_AGE_DAYS = env_int("CONNECTORS_ADVISORY_MAX_AGE_DAYS", 7)
+CONNECTORS_ADVISORY_SYNC_HOUR = env_int("CONNECTORS_ADVISORY_SYNC_HOUR", 3)  # UTC, daily
 # Runs whose heartbeat stopped this long ago are failed by the periodic sweep
 # (pipelines beat every 5 s, so a minute of silence means the worker is gone).
 CONNECTORS_STALE_RUN_SECONDS = env_int("CONNECTORS_STALE_RUN_SECONDS", 60)
@@ -256,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-interrupted-runs": {
         "task": "connectors.sweep_interrupted_runs",
         "schedule": env_int("CONNECTORS_SWEEP_INTERVAL_SECONDS", 30),
+    },
+    "sync-advisories": {
+        "task": "connectors.sync_advisories",
+        "schedule": crontab(hour=CONNECTORS_ADVISORY_SYNC_HOUR, minute=0),
     },
 }
 # Live report events: Redis pub/sub when a Redis URL is configured, else the database.

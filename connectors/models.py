@@ -299,3 +299,74 @@ class DraftEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class AdvisorySeverity(models.TextChoices):
+    LOW = "LOW"
+    MODERATE = "MODERATE"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class OsvAdvisory(models.Model):
+    """A vulnerability advisory (an OSV record) for npm or Maven packages, as last synced."""
+
+    id = models.CharField(primary_key=True, max_length=128)
+    aliases = models.JSONField(default=list, blank=True)
+    summary = models.TextField()
+    severity = models.CharField(max_length=8, choices=AdvisorySeverity.choices)
+    # False when the record rates nothing and the severity is the stand-in for "unknown".
+    severity_known = models.BooleanField(default=True)
+    modified = models.DateTimeField()
+    published = models.DateTimeField(null=True, blank=True)
+    # The record's "affected" entries for npm and Maven packages, as OSV gives them.
+    affected = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = "OSV advisory"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__in=AdvisorySeverity.values),
+                name="osv_advisory_severity_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class OsvAdvisoryPackage(models.Model):
+    """Which advisories name a package: a lockfile's packages are looked up in one query."""
+
+    advisory = models.ForeignKey(OsvAdvisory, on_delete=models.CASCADE, related_name="packages")
+    ecosystem = models.CharField(max_length=16)  # "npm" or "Maven"
+    name = models.CharField(max_length=512)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ecosystem", "name", "advisory"], name="osv_package_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ecosystem}:{self.name} ({self.advisory_id})"
+
+
+class AdvisorySync(models.Model):
+    """One import of advisory data from one source: when, what changed, how new it is."""
+
+    source = models.TextField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # added, updated, unchanged, withdrawn, removed, ignored, invalid
+    counts = models.JSONField(default=dict, blank=True)
+    # The newest "modified" among the source's records: how old the data is.
+    newest_modified = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "finished_at"], name="advisory_sync_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M}"

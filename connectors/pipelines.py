@@ -384,7 +384,6 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
                 root=repository.path,
                 applications=_applications(repository.path, None),
                 spec=_load_spec(repository.path),
-                options={"advisory_source": settings.CONNECTORS_ADVISORY_SOURCE},
             )
             chosen = list(checks) if checks is not None else default_checks()
             # The checks only read the checkout, so they run side by side (Semgrep, the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import pipelines
+from . import advisory_data, pipelines
 
 
 @shared_task(name="connectors.run_preview", bind=True, acks_late=True, max_retries=5)
@@ -20,3 +20,8 @@ def run_publish(self, draft_id: str, run_id: str) -> None:
 @shared_task(name="connectors.sweep_interrupted_runs")
 def sweep_interrupted_runs() -> int:
     return pipelines.sweep_interrupted_runs()
+
+
+@shared_task(name="connectors.sync_advisories", soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
+def sync_advisories() -> list[str]:
+    return [str(result) for result in advisory_data.sync_configured_sources()]

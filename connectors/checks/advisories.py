@@ -1,32 +1,29 @@
-"""Vulnerability advisories in the OSV format, and whether they affect a package version.
+"""Vulnerability advisories in the OSV format: whether they affect a package version, and
+the synced copy of them that dependency analysis reads.
 
-Two sources: the OSV API (``/v1/querybatch`` then ``/v1/vulns/{id}``) or a local folder of
-OSV JSON files, for air-gapped installs and tests. Whatever the source, whether a version is
-affected, and by which fix it is cured, is decided here with the ecosystem's own version
-ordering (npm semver, Maven) from ``univers``.
+Advisories are imported ahead of time into the database (``connectors.advisory_data``,
+``manage.py sync_advisories``); a pipeline run only reads those tables, so it never waits on
+the network. Whether a version is affected, and by which fix it is cured, is decided here
+with the ecosystem's own version ordering (npm semver, Maven) from ``univers``.
 """
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
-import json
-import logging
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections import defaultdict
+import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
+from django.conf import settings
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 from univers.versions import MavenVersion, SemverVersion, Version
 
-logger = logging.getLogger(__name__)
+from connectors.models import AdvisorySync, OsvAdvisory, OsvAdvisoryPackage
 
 SEVERITIES = ("LOW", "MODERATE", "HIGH", "CRITICAL")
 UNKNOWN_SEVERITY_MEANS = "MODERATE"
@@ -38,17 +35,8 @@ _SEVERITY_NAMES = {
     "CRITICAL": "CRITICAL",
 }
 _VERSION_CLASSES: dict[str, type[Version]] = {"npm": SemverVersion, "Maven": MavenVersion}
-QUERY_BATCH_SIZE = 1000  # the OSV API's limit for one querybatch request
-FETCH_THREADS = 8
-
-
-class TransientCheckError(Exception):
-    """The advisory source could not be reached or answered badly: worth retrying later."""
-
-
-class AdvisorySourceError(Exception):
-    """The advisory source is misconfigured (bad URL, missing folder): retrying won't help."""
-
+ECOSYSTEMS = tuple(_VERSION_CLASSES)  # the OSV ecosystems connectors are built with
+MALICIOUS_PREFIX = "MAL-"  # OSV's identifiers for known-malicious packages
 
 PackageKey = tuple[str, str, str]  # (OSV ecosystem, package name, version)
 
@@ -78,12 +66,34 @@ class Advisory:
             affected=tuple(a for a in data.get("affected") or () if isinstance(a, dict)),
         )
 
+    @classmethod
+    def from_row(cls, row: OsvAdvisory) -> Advisory:
+        return cls(
+            id=row.id,
+            aliases=tuple(row.aliases),
+            summary=row.summary,
+            severity=row.severity,
+            severity_known=row.severity_known,
+            affected=tuple(row.affected),
+        )
+
+    @property
+    def malicious(self) -> bool:
+        """A known-malicious package (OSV's ``MAL-`` records), not a flaw in a real one."""
+        return any(i.startswith(MALICIOUS_PREFIX) for i in (self.id, *self.aliases))
+
     def packages(self) -> set[tuple[str, str]]:
-        return {
-            (_ecosystem(a.get("package", {}).get("ecosystem", "")), a["package"].get("name", ""))
-            for a in self.affected
-            if isinstance(a.get("package"), dict)
-        }
+        """The (ecosystem, name) pairs it names, for the ecosystems we match."""
+        found = set()
+        for affected in self.affected:
+            package = affected.get("package")
+            if not isinstance(package, dict):
+                continue
+            ecosystem = osv_ecosystem(str(package.get("ecosystem", "")))
+            name = package.get("name")
+            if ecosystem in ECOSYSTEMS and isinstance(name, str) and name:
+                found.add((ecosystem, name))
+        return found
 
 
 @dataclass(frozen=True)
@@ -92,26 +102,10 @@ class AdvisoryMatch:
     fixed: str | None  # the first version that fixes it for the installed one, if known
 
 
-class AdvisorySource(Protocol):
-    def find(self, packages: Iterable[PackageKey]) -> dict[PackageKey, list[AdvisoryMatch]]:
-        """Advisories affecting each package version; versions affected by none are left out."""
-        ...
-
-
-def open_advisory_source(source: str, *, timeout: float = 30.0) -> AdvisorySource:
-    """The advisory source named by a setting: an https URL of the OSV API, or a folder.
-
-    Raises ``AdvisorySourceError`` when it names neither.
-    """
-    if "://" in source:
-        return OsvApi(source, timeout=timeout)
-    return LocalAdvisoryFolder(Path(source))
-
-
 # --- matching --------------------------------------------------------------------------------
 
 
-def _ecosystem(name: str) -> str:
+def osv_ecosystem(name: str) -> str:
     # "Maven:https://repo.example/..." names a Maven repository; the ordering is Maven's.
     return name.split(":", 1)[0]
 
@@ -140,7 +134,7 @@ def match_advisory(advisory: Advisory, key: PackageKey) -> AdvisoryMatch | None:
     listed = False
     for affected in advisory.affected:
         package = affected.get("package") or {}
-        if _ecosystem(str(package.get("ecosystem", ""))) != ecosystem:
+        if osv_ecosystem(str(package.get("ecosystem", ""))) != ecosystem:
             continue
         if package.get("name") != name:
             continue
@@ -251,161 +245,99 @@ def _cvss2_name(score: Any) -> str:
     return "MODERATE" if value >= 4.0 else "LOW"
 
 
-# --- a local folder of OSV files -------------------------------------------------------------
+# --- the synced data -------------------------------------------------------------------------
 
 
-class LocalAdvisoryFolder:
-    """OSV JSON files in a folder (any depth), indexed once by ecosystem and package name."""
+def find_advisories(packages: Iterable[PackageKey]) -> dict[PackageKey, list[AdvisoryMatch]]:
+    """Stored advisories affecting each package version; versions affected by none are left out.
 
-    def __init__(self, folder: Path) -> None:
-        if not folder.is_dir():
-            raise AdvisorySourceError(f"advisory folder {folder} does not exist")
-        self.folder = folder
-        self._index: dict[tuple[str, str], list[Advisory]] = defaultdict(list)
-        for path in sorted(folder.rglob("*.json")):
-            for record in _records(path):
-                if record.get("withdrawn") or "id" not in record:
-                    continue
-                advisory = Advisory.from_osv(record)
-                for package in advisory.packages():
-                    self._index[package].append(advisory)
-
-    def find(self, packages: Iterable[PackageKey]) -> dict[PackageKey, list[AdvisoryMatch]]:
-        found: dict[PackageKey, list[AdvisoryMatch]] = {}
-        for key in set(packages):
-            ecosystem, name, _ = key
-            matches = [
-                match
-                for advisory in self._index.get((ecosystem, name), ())
-                if (match := match_advisory(advisory, key)) is not None
-            ]
-            if matches:
-                found[key] = matches
-        return found
-
-
-def _records(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        logger.warning("Skipping unreadable advisory file %s: %s", path, error)
-        return []
-    if isinstance(data, dict):
-        return [data]
-    if isinstance(data, list):
-        return [item for item in data if isinstance(item, dict)]
-    return []
+    One query over the (ecosystem, name) index, whatever the number of packages.
+    """
+    keys = set(packages)
+    names: dict[str, set[str]] = {}
+    for ecosystem, name, _ in keys:
+        if ecosystem in ECOSYSTEMS:
+            names.setdefault(ecosystem, set()).add(name)
+    if not names:
+        return {}
+    wanted = Q()
+    for ecosystem, ecosystem_names in names.items():
+        wanted |= Q(ecosystem=ecosystem, name__in=sorted(ecosystem_names))
+    by_package: dict[tuple[str, str], list[Advisory]] = {}
+    seen: dict[str, Advisory] = {}
+    for row in OsvAdvisoryPackage.objects.filter(wanted).select_related("advisory"):
+        advisory = seen.get(row.advisory_id)
+        if advisory is None:
+            advisory = seen[row.advisory_id] = Advisory.from_row(row.advisory)
+        by_package.setdefault((row.ecosystem, row.name), []).append(advisory)
+    found: dict[PackageKey, list[AdvisoryMatch]] = {}
+    for key in keys:
+        matches = [
+            match
+            for advisory in by_package.get((key[0], key[1]), ())
+            if (match := match_advisory(advisory, key)) is not None
+        ]
+        if matches:
+            found[key] = matches
+    return found
 
 
-# --- the OSV API -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataAge:
+    """How new the synced advisory data is: the newest record of its oldest source."""
+
+    as_of: datetime
+    days: int
+
+    def __str__(self) -> str:
+        unit = "day" if self.days == 1 else "days"
+        return f"advisory data from {self.as_of:%Y-%m-%d}, {self.days} {unit} old"
 
 
-class OsvApi:
-    """The OSV API: one querybatch for all packages, then each advisory fetched once."""
+def advisory_sources(value: str) -> list[str]:
+    """The sources a setting lists (separated by spaces or commas), each as ``source_label``."""
+    return [source_label(item) for item in re.split(r"[\s,]+", value) if item]
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        parsed = urllib.parse.urlsplit(base_url)
-        if parsed.scheme == "http" and not _is_loopback(parsed.hostname or ""):
-            raise AdvisorySourceError("the OSV API must be reached over https")
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise AdvisorySourceError(f"advisory source {base_url!r} is not an http(s) URL")
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
 
-    def find(self, packages: Iterable[PackageKey]) -> dict[PackageKey, list[AdvisoryMatch]]:
-        keys = sorted(set(packages))
-        ids_by_key = self._query(keys)
-        advisories = self._fetch({i for ids in ids_by_key.values() for i in ids})
-        found: dict[PackageKey, list[AdvisoryMatch]] = {}
-        for key, ids in ids_by_key.items():
-            matches = []
-            for advisory_id in sorted(ids):
-                advisory = advisories.get(advisory_id)
-                if advisory is None:
-                    continue
-                # The API decided it is affected; the local evaluation finds the fix.
-                matches.append(
-                    match_advisory(advisory, key) or AdvisoryMatch(advisory=advisory, fixed=None)
-                )
-            if matches:
-                found[key] = matches
-        return found
+def source_label(source: str) -> str:
+    """How a source is recorded: a URL as given, a path made absolute."""
+    if source.startswith("file://"):
+        source = source.removeprefix("file://")
+    elif "://" in source:
+        return source
+    return str(Path(source).expanduser().resolve())
 
-    def _query(self, keys: list[PackageKey]) -> dict[PackageKey, set[str]]:
-        ids: dict[PackageKey, set[str]] = defaultdict(set)
-        pending: list[tuple[PackageKey, str | None]] = [(key, None) for key in keys]
-        while pending:
-            batch, pending = pending[:QUERY_BATCH_SIZE], pending[QUERY_BATCH_SIZE:]
-            queries = []
-            for (ecosystem, name, version), page_token in batch:
-                query: dict[str, Any] = {
-                    "package": {"ecosystem": ecosystem, "name": name},
-                    "version": version,
-                }
-                if page_token:
-                    query["page_token"] = page_token
-                queries.append(query)
-            answer = self._request("/v1/querybatch", {"queries": queries})
-            results = answer.get("results") if isinstance(answer, dict) else None
-            if not isinstance(results, list) or len(results) != len(batch):
-                raise TransientCheckError("the OSV API answered querybatch with a wrong shape")
-            for (key, _), result in zip(batch, results, strict=True):
-                for vuln in (result or {}).get("vulns") or ():
-                    if isinstance(vuln, dict) and vuln.get("id"):
-                        ids[key].add(str(vuln["id"]))
-                if (result or {}).get("next_page_token"):
-                    pending.append((key, str(result["next_page_token"])))
-        return ids
 
-    def _fetch(self, advisory_ids: set[str]) -> dict[str, Advisory]:
-        def fetch_one(advisory_id: str) -> Advisory | None:
-            quoted = urllib.parse.quote(advisory_id, safe="")
-            data = self._request(f"/v1/vulns/{quoted}", None, missing_ok=True)
-            if not isinstance(data, dict) or "id" not in data:
-                return None
-            return Advisory.from_osv(data)
+def advisory_data_age(
+    *, configured: Iterable[str] | None = None, now: datetime | None = None
+) -> DataAge | None:
+    """The age of the synced data; None when no sync ever succeeded.
 
-        if not advisory_ids:
-            return {}
-        with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
-            fetched = list(pool.map(fetch_one, sorted(advisory_ids)))
-        return {advisory.id: advisory for advisory in fetched if advisory is not None}
-
-    def _request(self, path: str, body: dict[str, Any] | None, *, missing_ok: bool = False) -> Any:
-        url = self.base_url + path
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            url,
-            data=data,
-            method="POST" if body is not None else "GET",
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+    Each source counts with its latest successful sync, and the data is as old as the oldest
+    of them (two ecosystems synced, one of them failing for a week: a week old). Only the
+    configured sources (``CONNECTORS_ADVISORY_SOURCE`` unless given) count when any of them
+    was synced, so a source that is no longer used does not keep the data "old" forever.
+    """
+    succeeded = AdvisorySync.objects.filter(
+        finished_at__isnull=False, error="", newest_modified__isnull=False
+    )
+    latest = succeeded.filter(
+        finished_at=Subquery(
+            succeeded.filter(source=OuterRef("source"))
+            .order_by("-finished_at")
+            .values("finished_at")[:1]
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            if missing_ok and error.code == 404:
-                return None
-            problem = f"the OSV API answered {error.code} for {path}"
-            if error.code == 429 or error.code >= 500:
-                raise TransientCheckError(problem) from error
-            raise AdvisorySourceError(problem) from error
-        except (
-            urllib.error.URLError,
-            http.client.HTTPException,
-            TimeoutError,
-            ConnectionError,
-        ) as error:
-            raise TransientCheckError(f"the OSV API could not be reached: {error}") from error
-        except ValueError as error:
-            problem = f"the OSV API answered with invalid JSON for {path}"
-            raise TransientCheckError(problem) from error
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    )
+    newest_by_source = {
+        source: newest
+        for source, newest in latest.values_list("source", "newest_modified")
+        if newest is not None
+    }
+    if not newest_by_source:
+        return None
+    if configured is None:
+        configured = advisory_sources(settings.CONNECTORS_ADVISORY_SOURCE)
+    chosen = [newest_by_source[s] for s in configured if s in newest_by_source]
+    as_of = min(chosen or newest_by_source.values()).astimezone(UTC)
+    today = (now or timezone.now()).astimezone(UTC).date()
+    return DataAge(as_of=as_of, days=max((today - as_of.date()).days, 0))

@@ -1,7 +1,15 @@
 """Dependency (SCA) analysis: locked package versions against vulnerability advisories.
 
 The rule is the one the hosted service applies with Trivy: a HIGH or CRITICAL advisory that
-has a fixed version is an error and fails the check; every other advisory is a warning.
+has a fixed version is an error and fails the check; every other advisory is a warning. A
+known-malicious package (an OSV ``MAL-`` record) is always an error.
+
+Scoped as the hosted service scopes it (``checks.scope``): the lockfiles of each deployed
+application, development dependencies included; Merchant Center custom applications and
+views are not analysed, nor folders that no application deploys.
+
+Advisories come from the synced tables only (``manage.py sync_advisories``): a run never
+waits on the network. Missing or old data is a warning, never a failure.
 """
 
 from __future__ import annotations
@@ -11,14 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from connectors.checks.advisories import (
     AdvisoryMatch,
-    AdvisorySourceError,
+    DataAge,
     PackageKey,
-    open_advisory_source,
+    advisory_data_age,
+    find_advisories,
 )
-from connectors.checks.base import Application, CheckContext, CheckOutcome, Finding
+from connectors.checks.base import CheckContext, CheckOutcome, Finding
 from connectors.checks.lockfiles import (
     MAVEN,
     LockfileError,
@@ -27,9 +37,11 @@ from connectors.checks.lockfiles import (
     manifest_dependency_line,
     read_lockfile,
 )
+from connectors.checks.scope import ScopedApplication, analysis_scope
 
 BLOCKING_SEVERITIES = frozenset({"HIGH", "CRITICAL"})
 MAX_ALIASES_SHOWN = 3
+REFRESH_HINT = "An administrator refreshes it with `manage.py sync_advisories`."
 
 
 @dataclass(frozen=True)
@@ -46,23 +58,37 @@ class DependencyCheck:
     name = "Dependency analysis"
 
     def run(self, context: CheckContext) -> CheckOutcome:
-        """Raises ``TransientCheckError`` when the OSV API cannot be reached (retry later)."""
-        if not context.applications:
+        try:
+            return self._run(context)
+        finally:
+            # The pipeline runs checks in pool threads, each with its own connection: close
+            # it, or every run leaves one open. A caller's transaction is left alone.
+            if not connection.in_atomic_block:
+                connection.close()
+
+    def _run(self, context: CheckContext) -> CheckOutcome:
+        scope = analysis_scope(context)
+        if not scope.applications:
             return CheckOutcome(status="skipped", summary="No application to analyse.")
-        findings: list[Finding] = []
+        findings = [_not_analysed_finding(a) for a in scope.not_analysed]
+        if not scope.analysed:
+            return CheckOutcome(
+                status="skipped",
+                findings=findings,
+                summary="No application to analyse: Merchant Center custom applications and "
+                "custom views are not analysed.",
+            )
         located: list[_Located] = []
         lockfile_count = 0
         seen_lockfiles: set[Path] = set()
-        for application in context.applications:
-            folder = _folder(context.root, application)
-            if not _inside(folder, context.root):
-                continue
+        for application in scope.analysed:
+            folder = context.root / application.folder
             scan = find_manifests(folder, context.root)
             for manifest in scan.unlocked_manifests:
                 line = manifest_dependency_line(manifest)
                 if line is not None:
                     findings.append(
-                        _unlocked_finding(context.root, folder, application, manifest, line)
+                        _unlocked_finding(context.root, folder, application.name, manifest, line)
                     )
             for lockfile in scan.lockfiles:
                 if lockfile in seen_lockfiles:
@@ -72,55 +98,74 @@ class DependencyCheck:
                     packages = read_lockfile(lockfile, root=context.root)
                 except (LockfileError, OSError) as error:
                     findings.append(
-                        _unreadable_finding(context.root, folder, application, lockfile, error)
+                        _unreadable_finding(context.root, folder, application.name, lockfile, error)
                     )
                     continue
                 lockfile_count += 1
                 located.extend(_Located(application.name, folder, lockfile, p) for p in packages)
 
-        if not located and not findings:
+        if not located:
+            unanalysed = len(findings) - len(scope.not_analysed)
             return CheckOutcome(
-                status="skipped",
-                summary="No lockfile or pom.xml found in any application: nothing to analyse.",
+                status="succeeded" if unanalysed else "skipped",
+                findings=findings,
+                summary=f"No lockfile could be analysed ({unanalysed} warning(s))."
+                if unanalysed
+                else "No lockfile or pom.xml found in any application: nothing to analyse.",
             )
 
-        matches: dict[PackageKey, list[AdvisoryMatch]] = {}
-        if located:
-            source = context.options.get("advisory_source") or settings.CONNECTORS_ADVISORY_SOURCE
-            timeout = float(context.options.get("advisory_timeout_seconds", 30))
-            try:
-                advisory_source = open_advisory_source(str(source), timeout=timeout)
-                matches = advisory_source.find(_key(entry.package) for entry in located)
-            except AdvisorySourceError as error:
-                problem = f"Dependency analysis could not run: {error}."
-                return CheckOutcome(
-                    status="failed",
-                    findings=[Finding(type="Error", message=problem)],
-                    summary=problem,
-                )
+        versions = len({_key(entry.package) for entry in located})
+        age = advisory_data_age()
+        if age is None:
+            findings.append(Finding(type="Warning", message=_no_data_message()))
+            return CheckOutcome(
+                status="skipped",
+                findings=findings,
+                summary=(
+                    f"Found {versions} package versions in {lockfile_count} lockfile(s), not "
+                    "matched: no advisory data has been synced yet."
+                ),
+            )
+        if age.days > settings.CONNECTORS_ADVISORY_MAX_AGE_DAYS:
+            findings.append(Finding(type="Warning", message=_stale_data_message(age)))
 
+        matches = find_advisories(_key(entry.package) for entry in located)
         advisory_findings = _advisory_findings(context.root, located, matches)
         findings.extend(advisory_findings)
         to_fix = sum(1 for f in advisory_findings if f.type == "Error")
         summary = (
-            f"Analysed {len({_key(e.package) for e in located})} package versions from "
-            f"{lockfile_count} lockfile(s): {to_fix} advisories to fix (HIGH or CRITICAL with "
-            f"a fixed version), {len(advisory_findings) - to_fix} other advisories."
+            f"Analysed {versions} package versions from {lockfile_count} lockfile(s): "
+            f"{to_fix} advisories to fix (HIGH or CRITICAL with a fixed version, or a known "
+            f"malicious package), {len(advisory_findings) - to_fix} other advisories; {age}."
         )
         return CheckOutcome(
             status="failed" if to_fix else "succeeded", findings=findings, summary=summary
         )
 
 
-def _folder(root: Path, application: Application) -> Path:
-    return application.path if application.path.is_absolute() else root / application.path
+def _not_analysed_finding(application: ScopedApplication) -> Finding:
+    return Finding(
+        type="Information",
+        message=(
+            f"{application.name}: dependencies not analysed: Merchant Center custom "
+            "applications and custom views are not eligible for dependency analysis."
+        ),
+        application=application.name,
+    )
 
 
-def _inside(folder: Path, root: Path) -> bool:
-    """An existing folder of the checkout; a link leading elsewhere is not followed."""
-    if folder.is_symlink() or not folder.is_dir():
-        return False
-    return folder.resolve().is_relative_to(root.resolve())
+def _no_data_message() -> str:
+    return (
+        "No advisory data has been synced yet, so no dependency was matched against "
+        f"advisories. {REFRESH_HINT}"
+    )
+
+
+def _stale_data_message(age: DataAge) -> str:
+    return (
+        f"The {age}: advisories published since then are not matched (the limit is "
+        f"{settings.CONNECTORS_ADVISORY_MAX_AGE_DAYS} days). {REFRESH_HINT}"
+    )
 
 
 def _key(package: ResolvedPackage) -> PackageKey:
@@ -135,34 +180,34 @@ def _paths(root: Path, folder: Path, path: Path) -> tuple[str, str]:
 
 
 def _unlocked_finding(
-    root: Path, folder: Path, application: Application, manifest: Path, line: int
+    root: Path, folder: Path, application: str, manifest: Path, line: int
 ) -> Finding:
     relative, label = _paths(root, folder, manifest)
     return Finding(
         type="Warning",
         message=(
-            f"{application.name}: {label}:{line}: no lockfile (package-lock.json, yarn.lock or "
+            f"{application}: {label}:{line}: no lockfile (package-lock.json, yarn.lock or "
             "pnpm-lock.yaml), dependencies not analysed. Commit the lockfile that your package "
             "manager writes, so that builds are reproducible and dependencies can be checked."
         ),
-        application=application.name,
+        application=application,
         file=relative,
         line=line,
     )
 
 
 def _unreadable_finding(
-    root: Path, folder: Path, application: Application, lockfile: Path, error: Exception
+    root: Path, folder: Path, application: str, lockfile: Path, error: Exception
 ) -> Finding:
     relative, label = _paths(root, folder, lockfile)
     line = getattr(error, "line", None) or 1
     return Finding(
         type="Warning",
         message=(
-            f"{application.name}: {label}:{line}: cannot be read ({error}), dependencies "
+            f"{application}: {label}:{line}: cannot be read ({error}), dependencies "
             "not analysed. Regenerate it with your package manager."
         ),
-        application=application.name,
+        application=application,
         file=relative,
         line=line,
     )
@@ -191,27 +236,33 @@ def _advisory_findings(
 def _advisory_finding(root: Path, entry: _Located, match: AdvisoryMatch) -> Finding:
     package, advisory = entry.package, match.advisory
     relative, label = _paths(root, entry.folder, entry.lockfile)
-    blocking = advisory.severity in BLOCKING_SEVERITIES and match.fixed is not None
     aliases = ", ".join(advisory.aliases[:MAX_ALIASES_SHOWN])
     identity = f"{advisory.id} ({aliases})" if aliases else advisory.id
-    severity = (
-        advisory.severity
-        if advisory.severity_known
-        else f"unknown severity (treated as {advisory.severity})"
-    )
     scope = " (test scope)" if package.ecosystem == MAVEN else " (dev dependency)"
-    where = scope if package.dev else ""
-    if match.fixed:
-        remedy = f"Fixed in {match.fixed}: upgrade {package.name} to {match.fixed} or later."
-    else:
-        remedy = "No fixed version is known yet: consider replacing or removing it."
+    where = f"{entry.application}: {label}:{package.line}: {package.name}@{package.version}"
+    where += scope if package.dev else ""
     summary = advisory.summary.rstrip(".")
+    if advisory.malicious:
+        blocking = True
+        message = (
+            f"{where} is a known malicious package, {identity}: {summary}. Remove it, and treat "
+            "every machine that installed it as compromised: rotate the secrets it could read."
+        )
+    else:
+        blocking = advisory.severity in BLOCKING_SEVERITIES and match.fixed is not None
+        severity = (
+            advisory.severity
+            if advisory.severity_known
+            else f"unknown severity (treated as {advisory.severity})"
+        )
+        if match.fixed:
+            remedy = f"Fixed in {match.fixed}: upgrade {package.name} to {match.fixed} or later."
+        else:
+            remedy = "No fixed version is known yet: consider replacing or removing it."
+        message = f"{where} is affected by {identity}, {severity}: {summary}. {remedy}"
     return Finding(
         type="Error" if blocking else "Warning",
-        message=(
-            f"{entry.application}: {label}:{package.line}: {package.name}@{package.version}{where}"
-            f" is affected by {identity}, {severity}: {summary}. {remedy}"
-        ),
+        message=message,
         application=entry.application,
         file=relative,
         line=package.line,

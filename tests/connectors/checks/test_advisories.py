@@ -1,26 +1,22 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
+from connectors.advisory_data import sync_advisories
 from connectors.checks.advisories import (
     Advisory,
-    AdvisorySourceError,
-    LocalAdvisoryFolder,
-    OsvApi,
-    TransientCheckError,
+    advisory_data_age,
     advisory_severity,
+    find_advisories,
     match_advisory,
-    open_advisory_source,
+    source_label,
 )
 
-FIXTURES = Path(__file__).parent / "advisories"
+from .conftest import ADVISORIES as FIXTURES
 
 
 def _fixture(advisory_id: str) -> Advisory:
@@ -92,10 +88,12 @@ def test_last_affected_includes_that_version_and_has_no_fix():
     assert _fixed(advisory, "npm", "request", "2.88.3") is False
 
 
-def test_advisory_only_matches_its_own_ecosystem_and_package():
+def test_advisory_only_matches_the_packages_it_names_in_their_ecosystem():
     advisory = _fixture("GHSA-35jh-r3h4-6jhm")
 
-    assert match_advisory(advisory, ("npm", "lodash-es", "4.17.20")) is None
+    assert _fixed(advisory, "npm", "lodash-es", "4.17.20") == "4.17.21"
+    assert _fixed(advisory, "npm", "lodash.template", "4.5.0") is None  # last_affected
+    assert match_advisory(advisory, ("npm", "lodash.merge", "4.17.20")) is None
     assert match_advisory(advisory, ("Maven", "lodash", "4.17.20")) is None
 
 
@@ -185,148 +183,93 @@ def test_severity_comes_from_the_rating_then_from_cvss_then_defaults(data, expec
     assert advisory_severity(data) == expected
 
 
-def test_local_folder_indexes_the_fixtures_by_package():
-    source = LocalAdvisoryFolder(FIXTURES)
-
-    found = source.find(
+def test_synced_advisories_are_found_for_the_affected_versions_only(advisory_data):
+    found = find_advisories(
         [
             ("npm", "lodash", "4.17.20"),
             ("npm", "lodash", "4.17.21"),
             ("npm", "minimist", "1.2.5"),
+            ("npm", "flatmap-stream", "0.1.1"),
             ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"),
+            ("Maven", "io.netty:netty-handler", "4.1.94.Final"),  # its advisory is withdrawn
+            ("PyPI", "SafeURL-Python", "1.2"),  # not an ecosystem connectors use
         ]
     )
 
     assert {key: sorted(m.advisory.id for m in matches) for key, matches in found.items()} == {
         ("npm", "lodash", "4.17.20"): ["GHSA-29mw-wpgm-hmr9", "GHSA-35jh-r3h4-6jhm"],
         ("npm", "minimist", "1.2.5"): ["GHSA-xvch-5gv4-984h"],
+        ("npm", "flatmap-stream", "0.1.1"): ["MAL-2025-20690"],
         ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"): ["GHSA-jfh8-c2jp-5v3q"],
     }
+    (malicious,) = found[("npm", "flatmap-stream", "0.1.1")]
+    assert malicious.advisory.malicious
+    assert (malicious.advisory.severity_known, malicious.fixed) == (False, None)
+    injection = {m.advisory.id: m for m in found[("npm", "lodash", "4.17.20")]}[
+        "GHSA-35jh-r3h4-6jhm"
+    ]
+    assert (injection.advisory.severity, injection.fixed) == ("HIGH", "4.17.21")
 
 
-def test_local_folder_skips_withdrawn_advisories(tmp_path):
-    record = json.loads((FIXTURES / "GHSA-35jh-r3h4-6jhm.json").read_text())
-    record["withdrawn"] = "2024-01-01T00:00:00Z"
-    (tmp_path / "withdrawn.json").write_text(json.dumps(record))
+def test_finding_advisories_for_many_packages_is_one_query(
+    advisory_data, django_assert_num_queries
+):
+    packages = [("npm", f"package-{i}", "1.0.0") for i in range(2000)]
+    packages += [
+        ("npm", "lodash", "4.17.20"),
+        ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"),
+    ]
 
-    assert LocalAdvisoryFolder(tmp_path).find([("npm", "lodash", "4.17.20")]) == {}
+    with django_assert_num_queries(1):
+        found = find_advisories(packages)
 
-
-def test_missing_folder_is_a_configuration_error(tmp_path):
-    with pytest.raises(AdvisorySourceError):
-        open_advisory_source(str(tmp_path / "nowhere"))
-
-
-def test_plain_http_is_refused_except_on_loopback():
-    with pytest.raises(AdvisorySourceError):
-        open_advisory_source("http://osv.example.org")
-    assert isinstance(open_advisory_source("http://127.0.0.1:9"), OsvApi)
+    assert len(found) == 2
 
 
-class _FakeOsv(BaseHTTPRequestHandler):
-    """Answers like the OSV API, from the fixture files, and records what it was asked."""
-
-    requests: list[tuple[str, object]]
-    vulns_by_package: dict[tuple[str, str, str], list[str]]
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.requests.append((self.path, body))
-        results = []
-        for query in body["queries"]:
-            key = (query["package"]["ecosystem"], query["package"]["name"], query["version"])
-            ids = self.vulns_by_package.get(key, [])
-            results.append(
-                {"vulns": [{"id": i, "modified": "2024-01-01T00:00:00Z"} for i in ids]}
-                if ids
-                else {}
-            )
-        self._answer(200, {"results": results})
-
-    def do_GET(self) -> None:
-        self.requests.append((self.path, None))
-        advisory_id = self.path.rsplit("/", 1)[-1]
-        path = FIXTURES / f"{advisory_id}.json"
-        if path.is_file():
-            self._answer(200, json.loads(path.read_text()))
-        else:
-            self._answer(404, {"code": 5, "message": "Bug not found."})
-
-    def _answer(self, status: int, payload: object) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def test_without_a_sync_there_is_no_advisory_data_and_no_match(db):
+    assert advisory_data_age() is None
+    assert find_advisories([("npm", "lodash", "4.17.20")]) == {}
 
 
-@pytest.fixture
-def fake_osv() -> Iterator[tuple[str, type[_FakeOsv]]]:
-    handler = type("Handler", (_FakeOsv,), {"requests": [], "vulns_by_package": {}})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_the_data_is_as_old_as_the_newest_record_it_was_synced_with(advisory_data):
+    newest = datetime(2025, 8, 14, 18, 52, 4, tzinfo=UTC)  # MAL-2025-20690's "modified"
+    assert advisory_data.newest_modified == newest
+
+    age = advisory_data_age(now=newest + timedelta(days=1, hours=2))
+
+    assert (age.as_of, age.days) == (newest, 1)
+    assert str(age) == "advisory data from 2025-08-14, 1 day old"
+    today = timezone.now().date()
+    assert advisory_data_age().days == (today - date(2025, 8, 14)).days
 
 
-def test_osv_api_is_asked_in_one_batch_then_once_per_advisory(fake_osv):
-    url, handler = fake_osv
-    handler.vulns_by_package = {
-        ("npm", "lodash", "4.17.20"): ["GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"],
-        ("npm", "lodash", "4.17.19"): ["GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"],
-        ("npm", "ghost", "1.0.0"): ["GHSA-0000-0000-0000"],
-    }
-
-    found = OsvApi(url, timeout=5).find(
-        [
-            ("npm", "lodash", "4.17.20"),
-            ("npm", "lodash", "4.17.19"),
-            ("npm", "ghost", "1.0.0"),
-            ("npm", "lodash", "4.17.21"),
-        ]
+def test_the_data_is_as_old_as_its_oldest_source_and_a_failed_sync_does_not_refresh_it(
+    tmp_path, db, settings
+):
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "GHSA-35jh-r3h4-6jhm.json").write_bytes(
+        (FIXTURES.parent / "advisories-earlier" / "GHSA-35jh-r3h4-6jhm.json").read_bytes()
     )
+    settings.CONNECTORS_ADVISORY_SOURCE = f"{FIXTURES} {older}"
+    sync_advisories([str(FIXTURES), str(older)])
+    assert str(advisory_data_age()).startswith("advisory data from 2022-02-08,")
 
-    assert sorted(m.advisory.id for m in found[("npm", "lodash", "4.17.20")]) == [
-        "GHSA-29mw-wpgm-hmr9",
-        "GHSA-35jh-r3h4-6jhm",
-    ]
-    assert {m.fixed for m in found[("npm", "lodash", "4.17.20")]} == {"4.17.21"}
-    assert ("npm", "ghost", "1.0.0") not in found  # its advisory could not be fetched
-    paths = [path for path, _ in handler.requests]
-    assert paths.count("/v1/querybatch") == 1
-    assert sorted(p for p in paths if p.startswith("/v1/vulns/")) == [
-        "/v1/vulns/GHSA-0000-0000-0000",
-        "/v1/vulns/GHSA-29mw-wpgm-hmr9",
-        "/v1/vulns/GHSA-35jh-r3h4-6jhm",
-    ]
+    # The older source fails now: its last good sync still counts.
+    older.rename(tmp_path / "gone")
+    (failed,) = sync_advisories([str(older)])
+    assert failed.error == f"{older}: no such file or folder"
+    assert str(advisory_data_age()).startswith("advisory data from 2022-02-08,")
 
-
-def test_unreachable_osv_api_is_a_transient_error():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Nothing listens on the port once the probe is closed.
-    with pytest.raises(TransientCheckError):
-        OsvApi(f"http://127.0.0.1:{port}", timeout=2).find([("npm", "lodash", "4.17.20")])
+    # A source no longer configured does not count once a configured one was synced.
+    settings.CONNECTORS_ADVISORY_SOURCE = str(FIXTURES)
+    assert str(advisory_data_age()).startswith("advisory data from 2025-08-14,")
 
 
-def test_osv_api_server_error_is_a_transient_error(fake_osv):
-    url, handler = fake_osv
+def test_sources_are_recorded_as_urls_or_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = "https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip"
 
-    def fail(self: BaseHTTPRequestHandler) -> None:
-        self.send_response(503)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    handler.do_POST = fail  # type: ignore[method-assign]
-
-    with pytest.raises(TransientCheckError):
-        OsvApi(url, timeout=5).find([("npm", "lodash", "4.17.20")])
+    assert source_label(url) == url
+    assert source_label("npm-all.zip") == str(tmp_path / "npm-all.zip")
+    assert source_label(f"file://{tmp_path}/osv") == str(tmp_path / "osv")

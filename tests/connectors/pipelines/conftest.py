@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from connectors import samples
+from tests.connectors.checks.conftest import advisory_data  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 

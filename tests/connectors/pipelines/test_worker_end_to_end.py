@@ -57,7 +57,7 @@ def assert_report_is_clean(entries):
 
 
 def test_preview_and_publish_of_the_good_connector_succeed(
-    worker_factory, api, pipeline_repositories
+    worker_factory, advisory_data, api, pipeline_repositories
 ):  # noqa: E501
     worker_factory()
     draft = create(api, pipeline_repositories["good"])
@@ -144,7 +144,7 @@ def broken_repositories(root, base):
 
 
 def test_each_broken_connector_fails_its_preview_with_the_expected_entry(
-    worker_factory, api, pipeline_repositories, tmp_path
+    worker_factory, advisory_data, api, pipeline_repositories, tmp_path
 ):
     worker_factory()
     repositories = broken_repositories(tmp_path, pipeline_repositories)
