@@ -60,7 +60,7 @@ SUMMARY_TITLE = re.compile(r"^(?P<check>.+) check (?P<status>succeeded|failed|sk
 KIND_PATTERNS = (
     re.compile(r"\[(?P<kind>[\w.-]+)\]\s*$"),
     re.compile(r"affected by (?P<kind>[\w-]+)"),
-    re.compile(r"possible secret committed \((?P<kind>[^)]+)\)"),
+    re.compile(r"possible secret(?: committed)? \((?P<kind>[^,)]+)"),
 )
 SHORT_NAMES = {
     "Connector specification file validation": "spec",
