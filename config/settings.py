@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "connectors.middleware.CorrelationIdMiddleware",
+    "connectors.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -193,6 +194,8 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "connectors.oauth.ClientCredentialsValidator",
     "ALLOWED_GRANT_TYPES": ["client_credentials"],
     "PKCE_REQUIRED": False,
+    # Access tokens at rest: only their SHA-256 checksum (the lookup key), never the token.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -204,10 +207,21 @@ OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 # How long a process trusts a token it has just looked up (revocation reaches the other
 # processes within this time; the revoking process refuses the token at once).
 CONNECTORS_TOKEN_CACHE_SECONDS = env_int("CONNECTORS_TOKEN_CACHE_SECONDS", 5)
+# Failed client authentications (POST /oauth/token, /oauth/introspect) allowed per client id
+# and per address within the window; past them the caller gets 429 until the window ends.
+CONNECTORS_AUTH_FAILURES_PER_CLIENT = env_int("CONNECTORS_AUTH_FAILURES_PER_CLIENT", 10)
+CONNECTORS_AUTH_FAILURES_PER_ADDRESS = env_int("CONNECTORS_AUTH_FAILURES_PER_ADDRESS", 50)
+CONNECTORS_AUTH_FAILURE_WINDOW_SECONDS = env_int("CONNECTORS_AUTH_FAILURE_WINDOW_SECONDS", 300)
+
+# --- Request limits -------------------------------------------------------------------------
+# Bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MiB) are refused with a 413.
+CONNECTORS_MAX_QUERY_PARAMETERS = env_int("CONNECTORS_MAX_QUERY_PARAMETERS", 100)
 
 # --- Repositories and pipelines -------------------------------------------------------------
 CONNECTORS_ALLOW_LOCAL_REPOSITORIES = env_bool("CONNECTORS_ALLOW_LOCAL_REPOSITORIES", False)
 CONNECTORS_GIT_TIMEOUT_SECONDS = env_int("CONNECTORS_GIT_TIMEOUT_SECONDS", 60)
+# Create and setRepository read connect.yaml while the caller waits: all of it within this.
+CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS = env_int("CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS", 10)
 CONNECTORS_REPOSITORY_MAX_BYTES = env_int("CONNECTORS_REPOSITORY_MAX_BYTES", 200 * 1024 * 1024)
 CONNECTORS_REPOSITORY_MAX_FILES = env_int("CONNECTORS_REPOSITORY_MAX_FILES", 20_000)
 CONNECTORS_SPEC_MAX_BYTES = env_int("CONNECTORS_SPEC_MAX_BYTES", 256 * 1024)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("connectors.urls")),
 ]
 
+handler400 = "connectors.api.fallbacks.bad_request"
 handler404 = "connectors.api.fallbacks.not_found"
 handler500 = "connectors.api.fallbacks.server_error"

@@ -5,6 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from .models import (
     ApiClient,
@@ -45,6 +49,17 @@ class ApiClientForm(forms.ModelForm):
         fields = ["project", "name", "scopes"]
 
 
+# New secrets wait in the session (stored in the database, never in a cookie: the messages
+# framework would put them in a signed but readable cookie) until one page shows them.
+ISSUED_SECRETS = "connectors:issued-secrets"
+
+
+def _hold_secret(request: HttpRequest, *, client_id: str, secret: str, name: str) -> None:
+    held = request.session.get(ISSUED_SECRETS, [])
+    held.append({"client_id": client_id, "client_secret": secret, "name": name})
+    request.session[ISSUED_SECRETS] = held
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     """Support creates clients here (the secret is shown once), rotates and revokes them."""
@@ -74,22 +89,50 @@ class ApiClientAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.application = issued.api_client.pk, issued.api_client.application
         obj.created_at = issued.api_client.created_at
-        self.message_user(
-            request,
-            f"Client id {issued.client_id}, client secret {issued.client_secret}: copy the secret "
-            "now, it is not shown again.",
-            messages.WARNING,
+        _hold_secret(
+            request, client_id=issued.client_id, secret=issued.client_secret, name=obj.name
         )
 
+    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        return redirect("admin:connectors_apiclient_issued_secrets")
+
     @admin.action(description="Rotate the client secret (shown once)")
-    def rotate_secret(self, request, queryset) -> None:
+    def rotate_secret(self, request, queryset) -> HttpResponse:
         for api_client in queryset.select_related("application"):
             secret = rotate_api_client_secret(api_client=api_client)
-            self.message_user(
+            _hold_secret(
                 request,
-                f"New secret for {api_client.application.client_id}: {secret} (not shown again)",
-                messages.WARNING,
+                client_id=api_client.application.client_id,
+                secret=secret,
+                name=api_client.name,
             )
+        return redirect("admin:connectors_apiclient_issued_secrets")
+
+    def get_urls(self):
+        issued = path(
+            "issued-secrets/",
+            self.admin_site.admin_view(self.issued_secrets_view),
+            name="connectors_apiclient_issued_secrets",
+        )
+        return [issued, *super().get_urls()]
+
+    def issued_secrets_view(self, request: HttpRequest) -> HttpResponse:
+        """Shows the secrets just issued, once: they leave the session as the page renders."""
+        issued = request.session.pop(ISSUED_SECRETS, [])
+        if not issued:
+            self.message_user(
+                request, "There is no new secret to show: each is shown once.", messages.INFO
+            )
+            return redirect("admin:connectors_apiclient_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Copy the client secret now",
+            "issued": issued,
+        }
+        response = TemplateResponse(request, "admin/connectors/issued_secrets.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Revoke: refuse the credentials and end their tokens")
     def revoke(self, request, queryset) -> None:

@@ -47,7 +47,9 @@ class ConnectErrors(ConnectError):
 class InvalidInput(ConnectError):
     """Bad input: the errors of this family add a ``detailedErrorMessage``."""
 
+    code = "InvalidInput"
     status = 400
+    default_message = "The request is not valid."
 
     def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
         super().__init__(message, detailedErrorMessage=detailed or message)
@@ -66,6 +68,29 @@ class InvalidQueryParam(InvalidInput):
 class InvalidPathParam(InvalidInput):
     code = "InvalidPathParam"
     default_message = "Request path parameters are not valid."
+
+
+class RequestTooLarge(InvalidInput):
+    status = 413
+    default_message = "The request body is too large."
+
+
+class MethodNotAllowed(ConnectError):
+    code = "MethodNotAllowed"
+    status = 405
+    default_message = "This method is not allowed on this endpoint."
+
+
+class TooManyRequests(ConnectError):
+    """Throttled: ``retry_after`` seconds until the caller may try again (``Retry-After``)."""
+
+    code = "TooManyRequests"
+    status = 429
+    default_message = "Too many requests: try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class DuplicateField(ConnectError):

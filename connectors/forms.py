@@ -166,14 +166,15 @@ def _optional(text: str) -> str | None:
 
 
 def _integer(text: str) -> int | str | None:
-    """Digits become a number; anything else goes through as typed so the API rejects it."""
+    """ASCII digits become a number; anything else goes through as typed so the API rejects
+    it (``int()`` would also take "١٢"); numbers too large for the API stay numbers, which
+    the API's range check refuses."""
     stripped = text.strip()
     if stripped == "":
         return None
-    try:
+    if re.fullmatch(r"[0-9]{1,30}", stripped, re.ASCII):
         return int(stripped)
-    except ValueError:
-        return text
+    return text
 
 
 def action_body(spec: FieldSpec, data: QueryDict) -> dict[str, Any]:

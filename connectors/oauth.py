@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -31,7 +32,8 @@ SCOPE_GRANTS: dict[str, frozenset[str]] = {
 }
 
 
-def _api_client(application: Any) -> ApiClient | None:
+def active_api_client(application: Any) -> ApiClient | None:
+    """The project API client of an OAuth application, unless it is missing or revoked."""
     if application is None:
         return None
     try:
@@ -39,6 +41,18 @@ def _api_client(application: Any) -> ApiClient | None:
     except ApiClient.DoesNotExist:
         return None
     return None if api_client.revoked_at else api_client
+
+
+def check_client_secret(secret: str, stored: str | None) -> bool:
+    """Whether ``secret`` matches the stored hash; ``stored`` None means no such client.
+
+    Then the same password hash runs on a throwaway, as Django's own sign-in does for an
+    unknown user: a wrong client id takes as long as a wrong secret.
+    """
+    if stored is None:
+        make_password(secret)
+        return False
+    return check_password(secret, stored)
 
 
 def allowed_scopes(api_client: ApiClient) -> list[str]:
@@ -54,19 +68,32 @@ class ProjectScopes(BaseScopes):
         return {name: name.replace("_", " ") for name in SCOPE_NAMES}
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
-        api_client = _api_client(application)
+        api_client = active_api_client(application)
         return allowed_scopes(api_client) if api_client else []
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
-        api_client = _api_client(application)
+        api_client = active_api_client(application)
         return [f"{n}:{api_client.project.key}" for n in api_client.scopes] if api_client else []
 
 
 class ClientCredentialsValidator(OAuth2Validator):
-    """Refuses clients without an active project API client."""
+    """Refuses clients without an active project API client; times unknown ones like known."""
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        # django-oauth-toolkit's order (Basic header, then the body), noting whether either
+        # found a client: only then did a secret's hash run.
+        authenticated = self._authenticate_basic_auth(request)
+        known = request.client is not None
+        if not authenticated:
+            authenticated = self._authenticate_request_body(request)
+            known = known or request.client is not None
+        if not authenticated and not known:
+            # No such client id: spend the hash a known one costs.
+            check_client_secret(getattr(request, "client_secret", None) or "", None)
+        return authenticated
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
-        if _api_client(client) is None:
+        if active_api_client(client) is None:
             return False
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
@@ -78,6 +105,7 @@ class Principal:
     project: Project
     grants: frozenset[str]
     client_id: str
+    checksum: str  # of the token, the key of its row
 
     @property
     def label(self) -> str:
@@ -155,4 +183,7 @@ def _look_up(checksum: str) -> tuple[Principal | None, datetime]:
         name, _, key = granted.partition(":")
         if key == project_key:
             grants |= SCOPE_GRANTS.get(name, frozenset())
-    return Principal(project=project, grants=frozenset(grants), client_id=client_id), expires
+    principal = Principal(
+        project=project, grants=frozenset(grants), client_id=client_id, checksum=checksum
+    )
+    return principal, expires

@@ -63,13 +63,53 @@ def _describe(error: Mapping[str, Any], data: Any) -> InvalidJsonInput:
     return InvalidJsonInput(GENERIC_MESSAGE, detailed=detail)
 
 
+# No request shape nests deeper than a few levels; anything past this is an attack.
+MAX_JSON_DEPTH = 32
+
+
 def load_json(body: bytes) -> Any:
+    """The parsed body. Raises InvalidJsonInput for malformed JSON, nesting deeper than
+    MAX_JSON_DEPTH and a NUL character in any key or string (PostgreSQL cannot store it)."""
     if not body:
         raise InvalidJsonInput(GENERIC_MESSAGE, detailed="The request body is empty.")
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidJsonInput(GENERIC_MESSAGE, detailed=f"Malformed JSON: {exc}.") from exc
+    except RecursionError:
+        raise InvalidJsonInput(
+            GENERIC_MESSAGE, detailed=f"JSON nests deeper than {MAX_JSON_DEPTH} levels."
+        ) from None
+    _check_values(data)
+    return data
+
+
+def _check_values(data: Any) -> None:
+    """Walk the parsed body without recursion: depth and NUL characters."""
+    pending: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while pending:
+        node, path = pending.pop()
+        if len(path) > MAX_JSON_DEPTH:
+            raise InvalidJsonInput(
+                GENERIC_MESSAGE, detailed=f"JSON nests deeper than {MAX_JSON_DEPTH} levels."
+            )
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise InvalidJsonInput(
+                    GENERIC_MESSAGE,
+                    detailed=f"{' -> '.join(path) or 'body'}: NUL characters are not allowed.",
+                )
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if "\x00" in key:
+                    raise InvalidJsonInput(
+                        GENERIC_MESSAGE,
+                        detailed=f"{' -> '.join(path) or 'body'}: NUL characters are not "
+                        "allowed in keys.",
+                    )
+                pending.append((value, (*path, key)))
+        elif isinstance(node, list):
+            pending.extend((value, (*path, str(index))) for index, value in enumerate(node))
 
 
 def parse[Model: BaseModel](model: type[Model], data: Any) -> Model:

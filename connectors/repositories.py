@@ -14,6 +14,7 @@ become a git option.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import logging
 import os
@@ -31,6 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from connectors.errors import GitRepositoryNotReachable
+from connectors.values import URL_USER_PART, has_url_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -157,17 +159,19 @@ def checkout(url: str, tag: str) -> Iterator[CheckedOutRepository]:
 def read_specification_file(url: str, tag: str) -> SpecificationFile:
     """The bytes of ``connect.yaml`` at the repository root for ``tag``, cached by commit.
 
-    The tag is resolved first (cheap); the repository is fetched only when the cache has
-    nothing for that commit, so a moved tag is fetched again. At most
-    CONNECTORS_SPEC_MAX_BYTES + 1 bytes are read: a longer result means the file is too big.
-    Raises RepositoryLocationNotAllowed or GitRepositoryNotReachable (also when the download
-    exceeds CONNECTORS_REPOSITORY_MAX_BYTES).
+    A caller waits for this (create, setRepository): every git command of it together gets
+    CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS. The tag is resolved first (cheap); the repository
+    is fetched only when the cache has nothing for that commit, so a moved tag is fetched
+    again. At most CONNECTORS_SPEC_MAX_BYTES + 1 bytes are read: a longer result means the
+    file is too big. Raises RepositoryLocationNotAllowed or GitRepositoryNotReachable (also
+    when the download exceeds CONNECTORS_REPOSITORY_MAX_BYTES or the time is up).
     """
-    commit = resolve_tag(url, tag)
-    cached = cache.get(_specification_cache_key(url, tag, commit))
-    if cached is not None:
-        return SpecificationFile(commit=commit, content=cached[0])
-    specification = _fetch_specification_file(url, tag)
+    with _time_limit(settings.CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS):
+        commit = resolve_tag(url, tag)
+        cached = cache.get(_specification_cache_key(url, tag, commit))
+        if cached is not None:
+            return SpecificationFile(commit=commit, content=cached[0])
+        specification = _fetch_specification_file(url, tag)
     cache.set(
         _specification_cache_key(url, tag, specification.commit),
         (specification.content,),  # a tuple, so a cached "no file" differs from a miss
@@ -182,7 +186,8 @@ def ensure_location_allowed(url: str, tag: str) -> None:
     Raises RepositoryLocationNotAllowed.
     """
     if not _is_allowed_url(url):
-        transports = "https://, ssh:// or git@host:path"
+        # Only what the API's URL rule accepts too (it refuses ssh:// URLs).
+        transports = "https://host/owner/repository.git or git@host:owner/repository.git"
         if settings.CONNECTORS_ALLOW_LOCAL_REPOSITORIES:
             transports += " (or file:// for a local repository)"
         raise RepositoryLocationNotAllowed(
@@ -235,19 +240,26 @@ def _is_allowed_tag(tag: str) -> bool:
 
 
 def _displayed(url: str) -> str:
-    """The URL without a password, for messages and logs."""
-    if not url.startswith(("https://", "ssh://")):
+    """The URL without its secret, for messages and logs: ``user:***@`` for a password, and
+    ``***@`` for a lone user part (a token: https://ghp_…@github.com/…).
+
+    The API refuses such URLs; drafts stored before it did still reach the pipelines.
+    """
+    match = URL_USER_PART.match(url)
+    if match is None or not has_url_credentials(url):
         return url
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return url
-    if password is None:
-        return url
-    user_and_host = parts.netloc.rpartition("@")
-    user = user_and_host[0].partition(":")[0]
-    return parts._replace(netloc=f"{user}:***@{user_and_host[2]}").geturl()
+    user, colon, _ = match["user"].partition(":")
+    shown = f"{user}:***" if colon else "***"
+    return f"{match['scheme']}{shown}@{url[match.end() :]}"
+
+
+def _masked(text: str, url: str) -> str:
+    """git's own output with the URL's credentials masked wherever git repeated them."""
+    match = URL_USER_PART.match(url)
+    if match is None or not has_url_credentials(url):
+        return text
+    secret = match["user"].partition(":")[2] or match["user"]
+    return text.replace(url, _displayed(url)).replace(secret, "***")
 
 
 # --- fetching ----------------------------------------------------------------------------
@@ -345,8 +357,12 @@ def _read_blob_prefix(git_dir: Path, blob: str, limit: int, scratch: Path) -> by
         try:
             content = process.stdout.read(limit)
             # Fewer bytes than asked: git reached the end, and must have succeeded.
-            if len(content) < limit and process.wait(timeout=_POLL_SECONDS * 50) != 0:
+            if len(content) < limit and process.wait(timeout=max(_timeout(), _POLL_SECONDS)):
                 raise GitRepositoryNotReachable("Git could not read the fetched repository.")
+        except subprocess.TimeoutExpired:
+            raise GitRepositoryNotReachable(
+                "Git timed out while reading the fetched repository."
+            ) from None
         finally:
             _stop(process)
     return content
@@ -449,6 +465,37 @@ class _GitTimedOut(Exception):
     pass
 
 
+# When set (a monotonic time), no git command of the current context runs past it.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "repository_git_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Every git command inside shares ``seconds`` (each still under its own limit)."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _timeout() -> float:
+    """Seconds the next git command may take: its own limit, or what is left of the deadline."""
+    own = settings.CONNECTORS_GIT_TIMEOUT_SECONDS
+    deadline = _deadline.get()
+    return own if deadline is None else max(0.0, min(own, deadline - time.monotonic()))
+
+
+def _timed_out_after() -> int:
+    """The limit that ran out, for the message."""
+    own = settings.CONNECTORS_GIT_TIMEOUT_SECONDS
+    if _deadline.get() is None:
+        return own
+    return min(own, settings.CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS)
+
+
 def _run_remote_git(
     args: list[str], url: str, cwd: Path, *, guard: Callable[[], None] | None = None
 ) -> _GitResult:
@@ -458,7 +505,7 @@ def _run_remote_git(
     except _GitTimedOut as timed_out:
         raise GitRepositoryNotReachable(
             f"Reaching the Git repository '{_displayed(url)}' timed out after "
-            f"{settings.CONNECTORS_GIT_TIMEOUT_SECONDS} s."
+            f"{_timed_out_after()} s."
         ) from timed_out
 
 
@@ -474,7 +521,9 @@ def _run_local_git(args: list[str], cwd: Path, *, check: bool = True) -> _GitRes
             "Git timed out while reading the fetched repository."
         ) from timed_out
     if check and result.returncode != 0:
-        logger.warning("git %s failed (exit %s): %s", args, result.returncode, result.stderr)
+        logger.warning(
+            "git %s failed (exit %s): %s", args[-2:], result.returncode, result.stderr[-2000:]
+        )
         raise GitRepositoryNotReachable("Git could not read the fetched repository.")
     return result
 
@@ -496,7 +545,7 @@ def _run_git(args: list[str], cwd: Path, *, guard: Callable[[], None] | None = N
             start_new_session=True,  # no terminal to prompt on; one group to kill
         )
         try:
-            _wait(process, settings.CONNECTORS_GIT_TIMEOUT_SECONDS, guard)
+            _wait(process, _timeout(), guard)
         finally:
             _stop(process)
         stdout.seek(0)
@@ -585,5 +634,5 @@ def _log_failure(command: str, url: str, result: _GitResult) -> None:
         command,
         _displayed(url),
         result.returncode,
-        result.stderr.strip()[-2000:],
+        _masked(result.stderr.strip()[-2000:], url),
     )

@@ -9,26 +9,75 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from .values import (
     EMAIL_PATTERN,
     INTEGRATION_TYPES,
     KEY_PATTERN,
+    MAX_INT32,
     PROJECT_IDENTIFIER_PATTERN,
     REGIONS,
+    WEB_URL_PATTERN,
+    has_url_credentials,
 )
+
+# Free text: anything but NUL, which PostgreSQL cannot store.
+TEXT_PATTERN = r"^[^\x00]*$"
+
+
+def _entire(pattern: str) -> AfterValidator:
+    """Python's ``$`` also matches before a final newline: "key\\n" must not pass as "key"."""
+
+    def check(value: str) -> str:
+        if value.endswith("\n"):
+            raise PydanticCustomError(
+                "string_pattern_mismatch",
+                "String should match pattern '{pattern}'",
+                {"pattern": pattern},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _without_credentials(url: str) -> str:
+    if has_url_credentials(url):
+        # The message never repeats the URL: its user part is the secret.
+        raise PydanticCustomError(
+            "repository_url_credentials",
+            "The repository URL must not contain credentials (a user name or password before "
+            "'@'); use an SSH URL such as git@github.com:owner/repository.git with a deploy key "
+            "for a private repository",
+        )
+    return url
+
 
 Region = Literal[REGIONS]  # type: ignore[valid-type]
 IntegrationType = Literal[INTEGRATION_TYPES]  # type: ignore[valid-type]
-Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
-Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
-ProjectIdentifier = Annotated[str, StringConstraints(pattern=PROJECT_IDENTIFIER_PATTERN)]
-NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Url = Annotated[str, StringConstraints(max_length=2048)]
-Text = Annotated[str, StringConstraints(max_length=65536)]
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN), _entire(KEY_PATTERN)]
+Email = Annotated[
+    str, StringConstraints(pattern=EMAIL_PATTERN, max_length=320), _entire(EMAIL_PATTERN)
+]
+ProjectIdentifier = Annotated[
+    str,
+    StringConstraints(pattern=PROJECT_IDENTIFIER_PATTERN, max_length=300),
+    _entire(PROJECT_IDENTIFIER_PATTERN),
+]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=TEXT_PATTERN)]
+Url = Annotated[
+    str, StringConstraints(max_length=2048, pattern=WEB_URL_PATTERN), _entire(WEB_URL_PATTERN)
+]
+Text = Annotated[str, StringConstraints(max_length=65536, pattern=TEXT_PATTERN)]
+Comment = Annotated[str, StringConstraints(min_length=1, max_length=10000, pattern=TEXT_PATTERN)]
+Int32 = Annotated[int, Field(ge=1, le=MAX_INT32)]
 # Repository url and tag patterns depend on settings; repositories.validate_* checks them.
-RepositoryUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+RepositoryUrl = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2048, pattern=TEXT_PATTERN),
+    AfterValidator(_without_credentials),
+]
 RepositoryTag = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
@@ -49,7 +98,7 @@ class CreatorDraft(StrictInput):
     email: Email
     company: NonEmpty | None = None
     logoUrl: Url | None = None
-    noOfContributors: Annotated[int, Field(ge=1)] | None = None
+    noOfContributors: Int32 | None = None
     supportUrl: Url | None = None
 
 
@@ -129,7 +178,7 @@ class SetCreatorCompany(StrictInput):
 
 class SetCreatorNoOfContributors(StrictInput):
     action: Literal["setCreatorNoOfContributors"]
-    creatorNoOfContributors: Annotated[int, Field(ge=1)]
+    creatorNoOfContributors: Int32
 
 
 class SetCreatorSupportUrl(StrictInput):
@@ -158,7 +207,7 @@ class UpdatePreviewable(StrictInput):
 
 class Publish(StrictInput):
     action: Literal["publish"]
-    certification: bool = False
+    certification: bool  # required, as the real action requires it
 
 
 class Unlist(StrictInput):
@@ -167,7 +216,7 @@ class Unlist(StrictInput):
 
 class AddCertificationComment(StrictInput):
     action: Literal["addCertificationComment"]
-    comment: Annotated[str, StringConstraints(min_length=1, max_length=10000)]
+    comment: Comment
 
 
 UPDATE_ACTION_MODELS: tuple[type[StrictInput], ...] = (
@@ -219,7 +268,7 @@ UpdateAction = Annotated[
 class ConnectorStagedUpdate(StrictInput):
     """POST /connectors/drafts/{id}: the expected version and the actions to apply."""
 
-    version: Annotated[int, Field(ge=1)]
+    version: Int32
     actions: Annotated[list[UpdateAction], Field(min_length=1, max_length=500)]
 
 

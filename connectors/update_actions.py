@@ -35,7 +35,7 @@ from .models import (
     ReportEntry,
 )
 from .selectors import draft_lookup, drafts_of, not_found
-from .snapshots import RepositorySnapshot, read_repository_snapshot
+from .snapshots import RepositorySnapshot, check_repository_values, read_repository_snapshot
 from .state import Previewable, Report, Status, ensure_preview_transition, ensure_transition
 from .values import integration_mask
 
@@ -284,10 +284,36 @@ def enqueue_run(run: PipelineRun) -> None:
     task.delay(str(run.draft_id), str(run.id))
 
 
+def fold_repository_actions(actions: Sequence[BaseModel]) -> list[BaseModel]:
+    """The actions to apply, with every setRepository folded into the last one.
+
+    Only the final repository and tag count, so only they are read (one git round trip
+    per request, however many setRepository actions it holds). A later action without
+    ``url`` keeps the url an earlier one set.
+    """
+    positions = [i for i, a in enumerate(actions) if isinstance(a, schemas.SetRepository)]
+    if len(positions) < 2:
+        return list(actions)
+    url: str | None = None
+    for position in positions:
+        url = actions[position].url or url  # type: ignore[attr-defined]
+    last = actions[positions[-1]]
+    folded = last.model_copy(update={"url": url})
+    earlier = set(positions[:-1])
+    return [
+        folded if i == positions[-1] else action
+        for i, action in enumerate(actions)
+        if i not in earlier
+    ]
+
+
 def snapshots_for(
     actions: Sequence[BaseModel], current_url: str
 ) -> dict[tuple[str, str], RepositorySnapshot]:
-    """Read connect.yaml for every setRepository, before any lock is taken (it is slow)."""
+    """Read connect.yaml for the (folded) setRepository, before any lock is taken (it is slow).
+
+    Raises what read_repository_snapshot raises.
+    """
     snapshots: dict[tuple[str, str], RepositorySnapshot] = {}
     for action in actions:
         if isinstance(action, schemas.SetRepository):
@@ -330,6 +356,14 @@ def apply_update_actions(
     current = drafts_of(projects).filter(lookup).values_list("repository_url", flat=True).first()
     if current is None:
         raise not_found(id=id, key=key)
+    url = current
+    for action in actions:
+        if isinstance(action, schemas.SetRepository):
+            # The pattern checks (cheap) apply to every one, though only the last is read.
+            url = action.url or url
+            check_repository_values(url=url, tag=action.tag)
+    requested = actions
+    actions = fold_repository_actions(actions)
     snapshots = snapshots_for(actions, current)
 
     with transaction.atomic():
@@ -340,7 +374,7 @@ def apply_update_actions(
             raise not_found(id=id, key=key)
         if draft.version != version:
             raise ConcurrentModification(expected=version, current=draft.version)
-        names = [action.action for action in actions]  # type: ignore[attr-defined]
+        names = [action.action for action in requested]  # type: ignore[attr-defined]
         if draft.status == Status.PROCESSING and set(names) - ALLOWED_WHILE_PROCESSING:
             raise InvalidOperation(
                 "The connector is being published: only certification comments can be added "
@@ -367,7 +401,7 @@ def apply_update_actions(
             kind=DraftEvent.Kind.UPDATED,
             actor=actor.label,
             summary=", ".join(names),
-            details={"actions": [a.model_dump(mode="json") for a in actions]},
+            details={"actions": [a.model_dump(mode="json") for a in requested]},
         )
         for callback in change.after_commit:
             transaction.on_commit(callback)

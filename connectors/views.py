@@ -54,10 +54,11 @@ from .selectors import Page, get_draft, query_drafts
 from .services import create_draft, delete_draft
 from .state import Report, Status
 from .update_actions import Actor, apply_update_actions, production_connector
-from .values import INTEGRATION_TYPES, REGIONS
+from .values import INTEGRATION_TYPES, REGIONS, ascii_integer
 
 DRAFT_PAGE = "connectors/draft_detail.html"
 PAGE_SIZE = 20
+MAX_PAGE = 100_000  # the offset of the last page stays a small integer
 HISTORY_LIMIT = 200
 # The longest a draft page's poll waits for news before asking again (see draft_live).
 LONG_POLL_SECONDS = 20
@@ -110,7 +111,8 @@ def apply_page_action(
 
 
 def as_version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    """A version (or ``wait``) parameter: ASCII digits within a 32-bit integer, else None."""
+    return ascii_integer(raw)
 
 
 def posted_version(data: QueryDict) -> int | None:
@@ -178,9 +180,8 @@ def report_mark(entries: list[ReportEntry]) -> str:
 
 def read_mark(raw: str | None) -> tuple[int, int] | None:
     count, _, last = (raw or "").partition("-")
-    if count.isdigit() and last.isdigit():
-        return int(count), int(last)
-    return None
+    marks = ascii_integer(count), ascii_integer(last, maximum=2**63 - 1)
+    return None if marks[0] is None or marks[1] is None else (marks[0], marks[1])
 
 
 def page_context(
@@ -304,7 +305,7 @@ class ListFilters:
             private=params.get("private", "") if params.get("private") in ("yes", "no") else "",
             types=[t for t in params.getlist("type") if t in INTEGRATION_TYPES],
             sort=sort if sort in SORTS else DEFAULT_SORT,
-            page=max(int(page), 1) if page.isdigit() else 1,
+            page=max(ascii_integer(page, maximum=MAX_PAGE) or 1, 1),
         )
 
     def query(self, page: int) -> str:

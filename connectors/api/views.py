@@ -14,15 +14,31 @@ from ..errors import InvalidQueryParam
 from ..parsing import load_json, parse_draft, parse_update
 from ..representations import connector_representation, draft_representation
 from ..update_actions import Actor, apply_update_actions
+from ..values import MAX_INT32, ascii_integer
 from . import query
 from .authentication import require
 
-ERRORS = {code: schemas.ErrorResponse for code in (400, 401, 403, 404, 409)}
+ERRORS = {code: schemas.ErrorResponse for code in (400, 401, 403, 404, 409, 413)}
+
+
+def _integer_schema(maximum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": maximum}
+
+
+def _list_schema() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "maxItems": query.MAX_VALUES}
+
+
+TEXT_SCHEMA = {"type": "string", "maxLength": query.MAX_TEXT}
 PAGE_PARAMETERS = [
-    OpenApiParameter("limit", int, description="0 to 500, default 20"),
-    OpenApiParameter("offset", int, description="0 to 10000, default 0"),
-    OpenApiParameter("sort", str, many=True, description="e.g. 'createdAt desc', 'name asc'"),
-    OpenApiParameter("integrationTypes", str, many=True),
+    OpenApiParameter("limit", _integer_schema(query.MAX_LIMIT), description="0 to 500, default 20"),
+    OpenApiParameter(
+        "offset", _integer_schema(query.MAX_OFFSET), description="0 to 10000, default 0"
+    ),
+    OpenApiParameter(
+        "sort", _list_schema(), explode=True, description="e.g. 'createdAt desc', 'name asc'"
+    ),
+    OpenApiParameter("integrationTypes", _list_schema(), explode=True),
 ]
 
 
@@ -52,7 +68,7 @@ def _paged(total: int, page: selectors.Page, results: list[dict[str, Any]]) -> d
     request=schemas.ConnectorStagedDraft,
     responses={201: schemas.ConnectorStaged, **ERRORS},
 )
-@api_view(["GET", "POST"])
+@api_view(["GET", "HEAD", "POST"])
 def drafts(request: Request) -> Response:
     if request.method == "POST":
         principal = require(request, "manage")
@@ -88,10 +104,16 @@ def _draft_view(suffix: str):
     @extend_schema(
         methods=["DELETE"],
         operation_id=f"deleteConnectorStaged{suffix}",
-        parameters=[OpenApiParameter("version", int, description="checked like an update's")],
+        parameters=[
+            OpenApiParameter(
+                "version",
+                {"type": "integer", "minimum": 1, "maximum": MAX_INT32},
+                description="checked like an update's",
+            )
+        ],
         responses={200: schemas.ConnectorStaged, **ERRORS},
     )
-    @api_view(["GET", "POST", "DELETE"])
+    @api_view(["GET", "HEAD", "POST", "DELETE"])
     def view(request: Request, **ref: str) -> Response:
         return _draft(request, **ref)
 
@@ -102,7 +124,7 @@ def _connector_view(suffix: str):
     @extend_schema(
         operation_id=f"getConnector{suffix}", responses={200: schemas.Connector, **ERRORS}
     )
-    @api_view(["GET"])
+    @api_view(["GET", "HEAD"])
     def view(request: Request, **ref: str) -> Response:
         principal = require(request, "view")
         found = selectors.get_connector(project=principal.project, **ref)
@@ -112,7 +134,7 @@ def _connector_view(suffix: str):
 
 
 def _draft(request: Request, **ref: str) -> Response:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         principal = require(request, "view")
         found = selectors.get_draft(
             projects=principal.project, id=ref.get("id"), key=ref.get("key")
@@ -139,14 +161,15 @@ def _draft(request: Request, **ref: str) -> Response:
 
 def _version_param(request: Request) -> int | None:
     raw = request.query_params.get("version")
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    version = ascii_integer(raw)
+    if version is None or version < 1:
         raise InvalidQueryParam(
-            "The query parameter 'version' must be a positive integer.",
-            detailed=f"version: '{raw}' is not a positive integer.",
+            f"The query parameter 'version' must be a whole number from 1 to {MAX_INT32}.",
+            detailed=f"version: '{raw[:40]}' is not a whole number from 1 to {MAX_INT32}.",
         )
-    return int(raw)
+    return version
 
 
 draft = _draft_view("ById")
@@ -159,15 +182,15 @@ connector_by_key = _connector_view("ByKey")
     operation_id="searchConnectors",
     parameters=[
         *PAGE_PARAMETERS,
-        OpenApiParameter("text", str),
+        OpenApiParameter("text", TEXT_SCHEMA),
         OpenApiParameter("private", bool),
-        OpenApiParameter("creator.company", str),
-        OpenApiParameter("id", str, many=True),
-        OpenApiParameter("key", str, many=True),
+        OpenApiParameter("creator.company", TEXT_SCHEMA),
+        OpenApiParameter("id", _list_schema(), explode=True),
+        OpenApiParameter("key", _list_schema(), explode=True),
     ],
     responses={200: schemas.ConnectorPagedQueryResponse, **ERRORS},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def search(request: Request) -> Response:
     principal = require(request, "view")
     params = request.query_params
@@ -175,11 +198,11 @@ def search(request: Request) -> Response:
     total, rows = selectors.search_connectors(
         project=principal.project,
         page=page,
-        text=params.get("text") or None,
+        text=query.text(params, "text"),
         private=query.boolean(params, "private"),
-        company=params.get("creator.company") or None,
-        ids=params.getlist("id"),
-        keys=params.getlist("key"),
+        company=query.text(params, "creator.company"),
+        ids=query.values(params, "id"),
+        keys=query.values(params, "key"),
         integration_types=query.integration_types(params),
     )
     return Response(_paged(total, page, [connector_representation(c) for c in rows]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpRequest
 
 from connectors.models import ApiClient, ConnectorStaged, PipelineRun, ReportEntry
 from tests.conftest import ApiCaller, Credentials, issue_token
@@ -14,6 +16,24 @@ def shown(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def issued(response) -> list[tuple[str, str]]:
+    """The (client id, secret) pairs the issued-secrets page shows."""
+    html = response.content.decode()
+    ids = re.findall(r'<code class="issued-client-id">([^<]+)</code>', html)
+    secrets = re.findall(r'<code class="issued-client-secret">([^<]+)</code>', html)
+    return list(zip(ids, secrets, strict=True))
+
+
+def cookie_texts(client) -> str:
+    """Every cookie the browser holds, raw and with Django's messages cookie decoded."""
+    texts = [morsel.value for morsel in client.cookies.values()]
+    if "messages" in client.cookies:
+        request = HttpRequest()
+        request.COOKIES = {"messages": client.cookies["messages"].value}
+        texts += [str(m) for m in CookieStorage(request)._decode(request.COOKIES["messages"]) or []]
+    return " ".join(texts)
+
+
 def test_support_creates_an_api_client_and_sees_the_secret_once(admin_client, project):
     response = admin_client.post(
         "/admin/connectors/apiclient/add/",
@@ -21,8 +41,8 @@ def test_support_creates_an_api_client_and_sees_the_secret_once(admin_client, pr
         follow=True,
     )
     assert response.status_code == 200
-    message = next(m for m in shown(response) if "client secret" in m)
-    client_id, secret = re.search(r"Client id (\S+), client secret (\S+):", message).groups()
+    [(client_id, secret)] = issued(response)
+    assert "no-store" in response["Cache-Control"]
     api_client = ApiClient.objects.get(name="Shop sync")
     assert api_client.application.client_id == client_id
     assert secret not in api_client.application.client_secret
@@ -30,6 +50,21 @@ def test_support_creates_an_api_client_and_sees_the_secret_once(admin_client, pr
     assert ApiCaller(token).get("/connectors/drafts").status_code == 200
     page = admin_client.get(f"/admin/connectors/apiclient/{api_client.pk}/change/")
     assert secret not in page.content.decode()
+    again = admin_client.get("/admin/connectors/apiclient/issued-secrets/", follow=True)
+    assert secret not in again.content.decode()
+    assert any("shown once" in m for m in shown(again))
+
+
+def test_a_new_secret_never_travels_in_a_cookie(admin_client, project):
+    response = admin_client.post(
+        "/admin/connectors/apiclient/add/",
+        {"project": project.pk, "name": "Cookie check", "scopes": ["view_connectors"]},
+    )
+    assert response.status_code == 302
+    shown_page = admin_client.get(response["Location"])
+    [(_, secret)] = issued(shown_page)
+    assert secret not in cookie_texts(admin_client)
+    assert all(secret not in m for m in shown(shown_page))
 
 
 def test_support_rotates_and_revokes_a_client(admin_client, manager_credentials):
@@ -38,7 +73,9 @@ def test_support_rotates_and_revokes_a_client(admin_client, manager_credentials)
     rotated = admin_client.post(
         url, {"action": "rotate_secret", "_selected_action": [api_client.pk]}, follow=True
     )
-    new_secret = re.search(r"New secret for \S+: (\S+)", " ".join(shown(rotated))).group(1)
+    [(client_id, new_secret)] = issued(rotated)
+    assert client_id == manager_credentials.client_id
+    assert new_secret not in cookie_texts(admin_client)
     fresh = Credentials(manager_credentials.client_id, new_secret, manager_credentials.project)
     token = issue_token(fresh)
     admin_client.post(url, {"action": "revoke", "_selected_action": [api_client.pk]})
