@@ -23,9 +23,11 @@ lockfile (GHSA-35jh-r3h4-6jhm). It prints whether each was reported as an Error 
 and line.
 
 Database: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/workbench_real_connectors,
-created and migrated when missing). Advisories: ``--advisory-source`` (an OSV API URL or a
-folder of OSV JSON files, as CONNECTORS_ADVISORY_SOURCE takes); default: the environment's
-CONNECTORS_ADVISORY_SOURCE, else the test advisories in tests/connectors/checks/advisories.
+created and migrated when missing). Advisories: the sources ``--advisory-source`` names (OSV
+export zips, URLs or folders of OSV JSON files, as CONNECTORS_ADVISORY_SOURCE takes; default:
+that variable, else the test advisories in tests/connectors/checks/advisories) become the
+configured sources, and ``sync_advisories`` imports them into the database before the previews
+(``--no-sync`` uses what the database already holds).
 """
 
 from __future__ import annotations
@@ -81,8 +83,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument(
         "--advisory-source",
+        action="append",
         metavar="SOURCE",
-        help="advisories for the dependency check (OSV API URL or folder of OSV JSON files)",
+        help="advisory data for the dependency check (OSV export zip, URL or folder); repeatable",
+    )
+    parser.add_argument(
+        "--no-sync", action="store_true", help="do not import the advisory sources first"
     )
     parser.add_argument(
         "--compare", type=Path, metavar="FILE", help="a --json file of an earlier run: show changes"
@@ -108,17 +114,20 @@ def configure(args: argparse.Namespace) -> None:
     os.environ["CONNECTORS_ALLOW_LOCAL_REPOSITORIES"] = "true"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ["CELERY_BROKER_URL"] = "memory://"
-    if args.advisory_source:
-        os.environ["CONNECTORS_ADVISORY_SOURCE"] = args.advisory_source
-    os.environ.setdefault("CONNECTORS_ADVISORY_SOURCE", str(DEFAULT_ADVISORIES))
+    sources = args.advisory_source or [
+        os.environ.get("CONNECTORS_ADVISORY_SOURCE") or str(DEFAULT_ADVISORIES)
+    ]
+    os.environ["CONNECTORS_ADVISORY_SOURCE"] = " ".join(sources)
     _ensure_database(os.environ["DATABASE_URL"])
 
     import django  # noqa: PLC0415 - the environment above must be set first
 
     django.setup()
-    from django.core.management import call_command  # noqa: PLC0415
+    from django.core.management import call_command, get_commands  # noqa: PLC0415
 
     call_command("migrate", verbosity=0)
+    if not args.no_sync and "sync_advisories" in get_commands():
+        call_command("sync_advisories")  # the dependency check reads the imported tables
     # Tasks run in place: the broker is never used, and each task's log line is noise here.
     logging.getLogger("celery").setLevel(logging.WARNING)
     logging.getLogger("kombu").setLevel(logging.ERROR)
