@@ -288,6 +288,8 @@ class DataAge:
 
     as_of: datetime
     days: int
+    # Configured sources never synced, while others were: their advisories are missing.
+    never_synced: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         unit = "day" if self.days == 1 else "days"
@@ -316,7 +318,8 @@ def advisory_data_age(
     Each source counts with its latest successful sync, and the data is as old as the oldest
     of them (two ecosystems synced, one of them failing for a week: a week old). Only the
     configured sources (``CONNECTORS_ADVISORY_SOURCE`` unless given) count when any of them
-    was synced, so a source that is no longer used does not keep the data "old" forever.
+    was synced, so a source that is no longer used does not keep the data "old" forever; the
+    configured ones never synced are then named in ``never_synced``.
     """
     succeeded = AdvisorySync.objects.filter(
         finished_at__isnull=False, error="", newest_modified__isnull=False
@@ -335,9 +338,14 @@ def advisory_data_age(
     }
     if not newest_by_source:
         return None
-    if configured is None:
-        configured = advisory_sources(settings.CONNECTORS_ADVISORY_SOURCE)
-    chosen = [newest_by_source[s] for s in configured if s in newest_by_source]
+    wanted = (
+        advisory_sources(settings.CONNECTORS_ADVISORY_SOURCE)
+        if configured is None
+        else [*configured]
+    )
+    chosen = [newest_by_source[s] for s in wanted if s in newest_by_source]
+    never_synced = tuple(s for s in wanted if s not in newest_by_source) if chosen else ()
     as_of = min(chosen or newest_by_source.values()).astimezone(UTC)
     today = (now or timezone.now()).astimezone(UTC).date()
-    return DataAge(as_of=as_of, days=max((today - as_of.date()).days, 0))
+    days = max((today - as_of.date()).days, 0)
+    return DataAge(as_of=as_of, days=days, never_synced=never_synced)

@@ -128,6 +128,8 @@ class DependencyCheck:
             )
         if age.days > settings.CONNECTORS_ADVISORY_MAX_AGE_DAYS:
             findings.append(Finding(type="Warning", message=_stale_data_message(age)))
+        if age.never_synced:
+            findings.append(Finding(type="Warning", message=_never_synced_message(age)))
 
         matches = find_advisories(_key(entry.package) for entry in located)
         advisory_findings = _advisory_findings(context.root, located, matches)
@@ -158,6 +160,13 @@ def _no_data_message() -> str:
     return (
         "No advisory data has been synced yet, so no dependency was matched against "
         f"advisories. {REFRESH_HINT}"
+    )
+
+
+def _never_synced_message(age: DataAge) -> str:
+    return (
+        "No advisory data has been synced yet from "
+        f"{', '.join(age.never_synced)}: its advisories are not matched. {REFRESH_HINT}"
     )
 
 

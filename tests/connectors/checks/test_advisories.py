@@ -261,9 +261,18 @@ def test_the_data_is_as_old_as_its_oldest_source_and_a_failed_sync_does_not_refr
     assert failed.error == f"{older}: no such file or folder"
     assert str(advisory_data_age()).startswith("advisory data from 2022-02-08,")
 
-    # A source no longer configured does not count once a configured one was synced.
-    settings.CONNECTORS_ADVISORY_SOURCE = str(FIXTURES)
-    assert str(advisory_data_age()).startswith("advisory data from 2025-08-14,")
+    # A source no longer configured does not count once a configured one was synced; a
+    # configured one never synced is named.
+    settings.CONNECTORS_ADVISORY_SOURCE = f"{FIXTURES} https://osv.example.org/Maven/all.zip"
+    age = advisory_data_age()
+    assert str(age).startswith("advisory data from 2025-08-14,")
+    assert age.never_synced == ("https://osv.example.org/Maven/all.zip",)
+
+    # None of the configured sources was ever synced: every synced one counts.
+    settings.CONNECTORS_ADVISORY_SOURCE = "https://osv.example.org/npm/all.zip"
+    age = advisory_data_age()
+    assert str(age).startswith("advisory data from 2022-02-08,")
+    assert age.never_synced == ()
 
 
 def test_sources_are_recorded_as_urls_or_absolute_paths(tmp_path, monkeypatch):

@@ -351,3 +351,17 @@ def test_celery_beat_runs_the_sync_daily_at_the_configured_hour():
     assert entry["task"] == tasks.sync_advisories.name == "connectors.sync_advisories"
     assert entry["schedule"].hour == {django_settings.CONNECTORS_ADVISORY_SYNC_HOUR}
     assert entry["schedule"].minute == {0}
+
+
+def test_timestamps_with_nanoseconds_and_without_a_zone_are_read(db, tmp_path):
+    record = json.loads((ADVISORIES / "MAL-2025-20690.json").read_text())
+    record["modified"] = "2025-11-19T05:57:42.162407123Z"
+    record["published"] = "2025-11-19T05:57:42"
+    (tmp_path / "MAL-2025-20690.json").write_text(json.dumps(record))
+
+    (result,) = sync_advisories([str(tmp_path)])
+
+    assert result.counts["added"] == 1
+    stored_record = OsvAdvisory.objects.get()
+    assert stored_record.modified == datetime(2025, 11, 19, 5, 57, 42, 162407, tzinfo=UTC)
+    assert stored_record.published == datetime(2025, 11, 19, 5, 57, 42, tzinfo=UTC)

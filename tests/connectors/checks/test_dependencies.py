@@ -459,3 +459,19 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_configured_source_never_synced_is_a_warning(advisory_data, tmp_path, settings):
+    maven = "https://osv-vulnerabilities.storage.googleapis.com/Maven/all.zip"
+    settings.CONNECTORS_ADVISORY_SOURCE = f"{ADVISORIES} {maven}"
+    app = _app(tmp_path, files={"yarn.lock": samples.yarn_classic({"lodash": "4.17.21"})})
+
+    outcome = _run(tmp_path, app)
+
+    assert outcome.status == "succeeded"
+    (warning,) = outcome.findings
+    assert (warning.type, warning.message) == (
+        "Warning",
+        f"No advisory data has been synced yet from {maven}: its advisories are not matched. "
+        "An administrator refreshes it with `manage.py sync_advisories`.",
+    )
