@@ -1,7 +1,9 @@
 """What every pipeline check takes and gives back.
 
-A check is plain Python: it reads a checked-out repository and returns an outcome.
-It never touches the database; the pipeline turns outcomes into report entries.
+A check is plain Python: it reads a checked-out repository (and, for dependency analysis,
+the synced advisory tables) and returns an outcome; it never writes. The pipeline turns
+outcomes into report entries, runs each check in a thread of its own and closes the database
+connections that thread opened.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class CheckContext:
     root: Path  # the repository, checked out at the draft's tag
     applications: list[Application]  # from connect.yaml; empty when it could not be read
     spec: dict[str, Any] | None = None  # connect.yaml as loaded (YAML 1.2), if it loaded
-    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"advisory_source": "..."}
+    options: dict[str, Any] = field(default_factory=dict)  # per-run values, e.g. the scope
 
 
 @dataclass

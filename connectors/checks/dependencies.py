@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
 from connectors.checks.advisories import (
     AdvisoryMatch,
@@ -58,15 +57,6 @@ class DependencyCheck:
     name = "Dependency analysis"
 
     def run(self, context: CheckContext) -> CheckOutcome:
-        try:
-            return self._run(context)
-        finally:
-            # The pipeline runs checks in pool threads, each with its own connection: close
-            # it, or every run leaves one open. A caller's transaction is left alone.
-            if not connection.in_atomic_block:
-                connection.close()
-
-    def _run(self, context: CheckContext) -> CheckOutcome:
         scope = analysis_scope(context)
         if not scope.applications:
             return CheckOutcome(status="skipped", summary="No application to analyse.")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from connectors.advisory_data import sync_advisories
 from connectors.checks.base import Application, CheckContext
 from connectors.checks.dependencies import DependencyCheck
+from connectors.pipelines import run_check_in_thread
 from tests.connectors.checks import lockfile_samples as samples
 from tests.connectors.checks.conftest import ADVISORIES
 
@@ -426,7 +427,7 @@ def test_development_dependencies_are_analysed(advisory_data, tmp_path):
     )
 
 
-def test_the_check_closes_the_database_connection_its_thread_opened(
+def test_a_check_run_in_a_pipeline_thread_closes_the_database_connection_it_opened(
     transactional_db, settings, tmp_path
 ):
     settings.CONNECTORS_ADVISORY_MAX_AGE_DAYS = 100 * 365
@@ -437,7 +438,7 @@ def test_the_check_closes_the_database_connection_its_thread_opened(
     # A pool thread outlives the task it ran, as the pipeline's do while a run lasts.
     with ThreadPoolExecutor(max_workers=1) as pool:
         before = _connections_in_use()
-        outcome = pool.submit(DependencyCheck().run, context).result()
+        outcome, _seconds = pool.submit(run_check_in_thread, DependencyCheck(), context).result()
         after = _connections_in_use()
 
     assert outcome.status == "failed"
