@@ -8,6 +8,7 @@ file and a file-system Celery broker.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -96,7 +97,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'workbench.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # Under ASGI each request's sync code runs in a thread that ends with it: a
+        # connection kept for reuse (CONN_MAX_AGE > 0) would stay open with the dead thread.
+        # Connections are given back after every request instead (to the pool, below).
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
@@ -109,6 +113,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 2}
     )
+    # psycopg's pool: each process holds at most DATABASE_POOL_MAX_SIZE connections, however
+    # many requests or threads it runs; one more waits for a free connection (up to
+    # DATABASE_POOL_TIMEOUT_SECONDS). 0 turns the pool off (one connection per request).
+    _pool_max_size = env_int("DATABASE_POOL_MAX_SIZE", 10)
+    if _pool_max_size > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(2, _pool_max_size),
+            "max_size": _pool_max_size,
+            "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 10),
+            "max_idle": 300,  # idle connections above min_size close after five minutes
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker) share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -157,8 +173,11 @@ X_FRAME_OPTIONS = "DENY"
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, answering as an empty cache while Redis is unreachable:
+            # everything cached can be recomputed from the database.
+            "BACKEND": "config.cache.OutageTolerantRedisCache",
             "LOCATION": env_str("REDIS_URL", ""),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
         if env_str("REDIS_URL", "")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -249,8 +268,16 @@ CONNECTORS_ADVISORY_SYNC_HOUR = env_int("CONNECTORS_ADVISORY_SYNC_HOUR", 3)  # U
 # Runs whose heartbeat stopped this long ago are failed by the periodic sweep
 # (pipelines beat every 5 s, so a minute of silence means the worker is gone).
 CONNECTORS_STALE_RUN_SECONDS = env_int("CONNECTORS_STALE_RUN_SECONDS", 60)
-# Runs no worker took within this long (a lost message) are failed too.
+# A queued run whose task never reached the broker, or that no worker took this long after
+# it was sent (the broker may have lost it), is sent again by the sweep...
+CONNECTORS_RESEND_RUN_SECONDS = env_int("CONNECTORS_RESEND_RUN_SECONDS", 120)
+# ...and failed when still unclaimed this long after it was requested.
 CONNECTORS_UNCLAIMED_RUN_SECONDS = env_int("CONNECTORS_UNCLAIMED_RUN_SECONDS", 30 * 60)
+# Where runs check repositories out ("run-<run id>-…"); a worker clears, when it starts,
+# the checkouts no live run owns (left by a worker that was killed).
+CONNECTORS_CHECKOUT_DIR = env_str(
+    "CONNECTORS_CHECKOUT_DIR", str(Path(tempfile.gettempdir()) / "connector-workbench-checkouts")
+)
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -264,6 +291,35 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # No acknowledgement bookkeeping in Redis: kombu's emulation makes the worker
+        # restore unacknowledged messages when its connection drops, through a transport
+        # it has already detached, and the worker dies ("'NoneType' object has no attribute
+        # 'hostname'"). Runs do not need it: a run's state is in the database, a redelivered
+        # task finds its run claimed, the sweep sends QUEUED runs again and fails runs whose
+        # heartbeat stopped.
+        "ack_emulation": False,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "socket_keepalive": True,
+        "retry_on_timeout": True,
+        "health_check_interval": 10,
+    }
+# The worker and beat wait for the broker as long as it takes, at start-up and after a loss.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Sending a task waits little for an unreachable broker (a request is waiting on it); a run
+# whose task was not sent stays QUEUED and the sweep sends it again.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# A running run does not need the broker: it goes on through an outage and ends normally.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -4,7 +4,10 @@ A query page answers ``total`` too. For a project with tens of thousands of draf
 count costs more than the page itself, so totals of 1,000 and more are kept in the shared
 cache under the project's *generation*, which every save or delete of one of its drafts
 renews. Smaller totals are counted every time. Without a shared cache (Redis) nothing is
-cached, since processes could not tell each other about changes.
+cached, since processes could not tell each other about changes. While Redis cannot be
+reached the cache answers as an empty one (``config.cache``), so totals are counted then;
+a generation renewed during the outage is lost, so a total cached before it may be served
+until it expires (TIMEOUT_SECONDS) if Redis kept its data.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ TIMEOUT_SECONDS = 600
 
 
 def enabled() -> bool:
-    return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    return "redis" in str(settings.CACHES["default"]["BACKEND"]).lower()
 
 
 def _generation_key(project_id: int) -> str:

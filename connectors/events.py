@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from functools import cache
 from typing import Any
@@ -27,11 +28,17 @@ def draft_channel(draft_id: uuid.UUID | str) -> str:
     return f"connectors:draft:{draft_id}"
 
 
+# After a failed publish, events are dropped for this long instead of each write waiting
+# on Redis again (a page that misses events still reads the database every second).
+RETRY_AFTER_SECONDS = 5.0
+_silent_until = 0.0
+
+
 @cache
 def _redis(url: str) -> Any:
     import redis  # noqa: PLC0415
 
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
 def redis_url() -> str:
@@ -39,14 +46,25 @@ def redis_url() -> str:
 
 
 def publish_event(draft_id: uuid.UUID | str, payload: dict[str, Any]) -> None:
-    """Best effort: a page that misses an event still catches up on its next read."""
+    """Best effort, never raises: a page that misses an event catches up on its next read.
+
+    Runs after the write has committed, so a failure here must not turn into an error
+    for the caller; after one, events are dropped for RETRY_AFTER_SECONDS.
+    """
+    global _silent_until
     url = redis_url()
-    if not url:
+    if not url or time.monotonic() < _silent_until:
         return
-    message = json.dumps({"draft": str(draft_id), **payload})
     try:
-        client = _redis(url)
-        client.publish(draft_channel(draft_id), message)
-        client.publish(ALL_DRAFTS_CHANNEL, message)
-    except Exception:  # noqa: BLE001 - events must never break a write
-        logger.warning("Could not publish a draft event", exc_info=True)
+        message = json.dumps({"draft": str(draft_id), **payload})
+        pipe = _redis(url).pipeline(transaction=False)
+        pipe.publish(draft_channel(draft_id), message)
+        pipe.publish(ALL_DRAFTS_CHANNEL, message)
+        pipe.execute()
+    except Exception as error:  # noqa: BLE001 - events must never break a write
+        _silent_until = time.monotonic() + RETRY_AFTER_SECONDS
+        logger.warning(
+            "Could not publish a draft event (%s); dropping events for %.0f s",
+            error,
+            RETRY_AFTER_SECONDS,
+        )

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.db.models import Count, Max, Q
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
@@ -136,6 +137,10 @@ def wait_for_change(draft_id: Any, known: LiveState, timeout: float) -> None:
             pubsub = None
     try:
         while live_snapshot(draft_id) == known:
+            # Give the database connection back while waiting: a long poll must not hold
+            # one of the pool's few connections for its whole wait.
+            if not connection.in_atomic_block:
+                connection.close()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return

@@ -234,6 +234,9 @@ class PipelineRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     requested_by = models.CharField(max_length=320, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the broker last accepted the run's task (NULL: it never did); the sweep's clock
+    # for sending a QUEUED run again.
+    sent_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ alive; the periodic sweep fails runs whose heartbeat stopped (the worker died).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -16,9 +17,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .checks.base import (
@@ -37,6 +40,8 @@ from .update_actions import differs_from_connector, publish_draft_event, record_
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+# Seconds a new run is given for its first send before the sweep treats it as never sent.
+SEND_GRACE_SECONDS = 10
 State = PipelineRun.State
 
 
@@ -46,13 +51,21 @@ _SEVERITY_ORDER = {EntryType.ERROR: 0, EntryType.WARNING: 1, EntryType.INFORMATI
 
 
 def default_checks() -> list[Check]:
+    from .checks.build import build_checks  # noqa: PLC0415
     from .checks.code import CodeCheck  # noqa: PLC0415 - keeps API processes light
     from .checks.dependencies import DependencyCheck  # noqa: PLC0415
     from .checks.secrets import SecretCheck  # noqa: PLC0415
     from .checks.specification import SpecificationCheck  # noqa: PLC0415
     from .checks.structure import StructureCheck  # noqa: PLC0415
 
-    return [SpecificationCheck(), StructureCheck(), DependencyCheck(), CodeCheck(), SecretCheck()]
+    return [
+        SpecificationCheck(),
+        StructureCheck(),
+        *build_checks(),
+        DependencyCheck(),
+        CodeCheck(),
+        SecretCheck(),
+    ]
 
 
 # --- claiming and keeping a run ---------------------------------------------------------------
@@ -334,7 +347,7 @@ def run_check(
     return outcome, time.perf_counter() - started
 
 
-def _run_check_in_thread(check: Check, context: CheckContext) -> tuple[CheckOutcome, float]:
+def run_check_in_thread(check: Check, context: CheckContext) -> tuple[CheckOutcome, float]:
     """``run_check`` in a pool thread: the database connections it opened close with it."""
     try:
         return run_check(check, context)
@@ -378,13 +391,14 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
     failed = False
     try:
         started = time.perf_counter()
-        with checkout(run.url, run.tag) as repository:
+        with checkout(run.url, run.tag, owner=str(run.run_id)) as repository:
             timings["fetch"] = time.perf_counter() - started
             context = CheckContext(
                 root=repository.path,
                 applications=_applications(repository.path, None),
                 spec=_load_spec(repository.path),
             )
+            context.options["run_id"] = run.run_id  # the build checks keep their logs with it
             chosen = list(checks) if checks is not None else default_checks()
             # The checks only read the checkout, so they run side by side (Semgrep, the
             # slowest, is a subprocess); their entries are still written in check order,
@@ -392,7 +406,7 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
             room = settings.CONNECTORS_MAX_ENTRIES_PER_RUN - 1  # "… started" is written
             with ThreadPoolExecutor(max_workers=len(chosen) or 1) as pool:
                 running = [
-                    (check, pool.submit(_run_check_in_thread, check, context)) for check in chosen
+                    (check, pool.submit(run_check_in_thread, check, context)) for check in chosen
                 ]
                 for index, (check, future) in enumerate(running):
                     outcome, seconds = future.result()
@@ -469,28 +483,93 @@ def fail_run(run_id: str, message: str, *, state: str = State.FAILED) -> bool:
     return finish(claimed, succeeded=False, state=state)
 
 
-def sweep_interrupted_runs(*, now=None) -> int:
-    """Fail runs whose worker died (no heartbeat) or that no worker ever took."""
+def mark_sent(run_id: Any) -> None:
+    """Note that the broker accepted a message for the run (the sweep's resend clock)."""
+    if run_id is not None:
+        PipelineRun.objects.filter(id=run_id).update(sent_at=timezone.now())
+
+
+class SendRun(Protocol):
+    def __call__(self, *, draft_id: Any, run_id: Any, report: str) -> None: ...
+
+
+def sweep_interrupted_runs(*, now=None, send: SendRun | None = None) -> int:
+    """Fail runs whose worker died (no heartbeat); send again, then fail, runs no worker took.
+
+    A QUEUED run whose task never reached the broker (it was down when the write
+    committed), or that the broker has held unclaimed for CONNECTORS_RESEND_RUN_SECONDS
+    (it may have lost it), is sent again with ``send``; a redelivered duplicate finds the
+    run claimed and stops. A run still unclaimed after CONNECTORS_UNCLAIMED_RUN_SECONDS is
+    failed. Returns the number of runs failed.
+    """
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.CONNECTORS_STALE_RUN_SECONDS)
+    unclaimed = now - timedelta(seconds=settings.CONNECTORS_UNCLAIMED_RUN_SECONDS)
+    queued = PipelineRun.objects.filter(state=State.QUEUED)
     runs = list(
         PipelineRun.objects.filter(state=State.RUNNING, heartbeat_at__lt=stale).values_list(
             "id", flat=True
-        )  # noqa: E501
-    ) + list(
-        PipelineRun.objects.filter(
-            state=State.QUEUED,
-            created_at__lt=now - timedelta(seconds=settings.CONNECTORS_UNCLAIMED_RUN_SECONDS),  # noqa: E501
-        ).values_list("id", flat=True)
-    )
+        )
+    ) + list(queued.filter(created_at__lt=unclaimed).values_list("id", flat=True))
     swept = 0
     for run_id in runs:
         swept += fail_run(
             str(run_id),
-            "The run was interrupted (its worker stopped before finishing). Request it again.",
+            "The run was interrupted (its worker stopped before finishing, or none took it). "
+            "Request it again.",
             state=State.INTERRUPTED,
         )
+    if send is not None:
+        resend_unclaimed_runs(send, now=now)
     return swept
+
+
+def resend_unclaimed_runs(send: SendRun, *, now) -> int:
+    """Send again the QUEUED runs the broker may not hold (see sweep_interrupted_runs)."""
+    due = now - timedelta(seconds=settings.CONNECTORS_RESEND_RUN_SECONDS)
+    # A run is sent after its write commits: give that send a moment before counting it lost.
+    never_sent = Q(sent_at__isnull=True, created_at__lt=now - timedelta(seconds=SEND_GRACE_SECONDS))
+    runs = PipelineRun.objects.filter(never_sent | Q(sent_at__lt=due), state=State.QUEUED)
+    resent = 0
+    for run_id, draft_id, report in runs.values_list("id", "draft_id", "report"):
+        logger.info("Sending run %s again: no worker has taken it", run_id)
+        send(draft_id=draft_id, run_id=run_id, report=report)
+        resent += 1
+    return resent
+
+
+def clear_abandoned_checkouts(*, now=None) -> int:
+    """Remove the checkouts (and stop their processes) that no live run owns.
+
+    A checkout is kept while its run is RUNNING with a heartbeat newer than
+    CONNECTORS_STALE_RUN_SECONDS; anything else was left by a worker that died.
+    Returns the number of checkouts removed.
+    """
+    from .repositories import leftover_checkouts, remove_checkout  # noqa: PLC0415
+
+    leftovers = leftover_checkouts()
+    if not leftovers:
+        return 0
+    fresh = (now or timezone.now()) - timedelta(seconds=settings.CONNECTORS_STALE_RUN_SECONDS)
+    owners = []
+    for owner in leftovers:
+        with contextlib.suppress(ValueError):
+            owners.append(uuid.UUID(owner))
+    live = {
+        str(run_id)
+        for run_id in PipelineRun.objects.filter(
+            id__in=owners, state=State.RUNNING, heartbeat_at__gte=fresh
+        ).values_list("id", flat=True)
+    }
+    removed = 0
+    for owner, paths in leftovers.items():
+        if owner in live:
+            continue
+        for path in paths:
+            logger.warning("Removing the checkout %s: its run %s is not running", path, owner)
+            remove_checkout(path)
+            removed += 1
+    return removed
 
 
 RunFunction = Callable[[str], None]

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -137,16 +138,19 @@ def resolve_tag(url: str, tag: str) -> str:
 
 
 @contextlib.contextmanager
-def checkout(url: str, tag: str) -> Iterator[CheckedOutRepository]:
+def checkout(url: str, tag: str, *, owner: str | None = None) -> Iterator[CheckedOutRepository]:
     """Check the repository out at ``tag`` into a temporary directory, removed on exit.
 
+    With an ``owner`` (a run id) the directory is ``run-<owner>-…`` under
+    CONNECTORS_CHECKOUT_DIR, so that what a killed worker left behind can be found and
+    cleared (see leftover_checkouts).
     Raises RepositoryLocationNotAllowed or GitRepositoryNotReachable (see resolve_tag), and
     RepositoryRejected when the download or the checkout exceeds
     CONNECTORS_REPOSITORY_MAX_BYTES or CONNECTORS_REPOSITORY_MAX_FILES, or a symbolic link
     points outside the checkout.
     """
     ensure_location_allowed(url, tag)
-    with _scratch_directory() as scratch:
+    with _scratch_directory(owner) as scratch:
         git_dir = _fetch_tag(scratch, url, tag)
         commit = _tagged_commit(git_dir, url, tag, scratch)
         _enforce_tree_limits(git_dir, commit, scratch)
@@ -599,9 +603,67 @@ def _git_environment(cwd: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _scratch_directory() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="connector-repository-") as directory:
+def _scratch_directory(owner: str | None = None) -> Iterator[Path]:
+    if owner is None:
+        with tempfile.TemporaryDirectory(prefix="connector-repository-") as directory:
+            yield Path(directory)
+        return
+    root = Path(settings.CONNECTORS_CHECKOUT_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"{CHECKOUT_PREFIX}{owner}-", dir=root) as directory:
         yield Path(directory)
+
+
+# --- what killed workers left behind -------------------------------------------------------
+
+CHECKOUT_PREFIX = "run-"
+_OWNED_CHECKOUT = re.compile(rf"{CHECKOUT_PREFIX}(?P<owner>[0-9a-f-]{{36}})-[^/]+")
+
+
+def leftover_checkouts() -> dict[str, list[Path]]:
+    """The run checkouts under CONNECTORS_CHECKOUT_DIR, by owner (run id)."""
+    root = Path(settings.CONNECTORS_CHECKOUT_DIR)
+    found: dict[str, list[Path]] = {}
+    if not root.is_dir():
+        return found
+    for entry in root.iterdir():
+        match = _OWNED_CHECKOUT.fullmatch(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            found.setdefault(match["owner"], []).append(entry)
+    return found
+
+
+def remove_checkout(path: Path) -> None:
+    """Stop every process still working inside ``path`` (git, a scanner), then remove it."""
+    for pid in _processes_inside(path):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            group = os.getpgid(pid)
+            # Our git commands lead a process group of their own: stop their helpers too.
+            if group == pid and group != os.getpgrp():
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _processes_inside(path: Path) -> list[int]:
+    """Processes (of this user) whose working directory is ``path`` or below it (Linux)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    inside = str(path.resolve())
+    pids = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:  # gone, or another user's
+            continue
+        cwd = cwd.removesuffix(" (deleted)")
+        if cwd == inside or cwd.startswith(inside + os.sep):
+            pids.append(int(entry.name))
+    return pids
 
 
 def _parse_ls_remote(output: bytes) -> dict[str, str]:
