@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import io
 import json
 import math
@@ -59,6 +60,7 @@ from connectors.checks.scope import (
     Placement,
     analysis_scope,
     is_test_path,
+    placement_inside_application,
 )
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -66,12 +68,24 @@ DEFAULT_SCAN_SECONDS = 60
 # Only the first LINE_SCAN_CHARS characters of a line are scanned. Credentials are short and
 # sit near the name they are assigned to; the lines longer than this are minified code and
 # embedded data, where detect-secrets' expressions cost time that grows with the square of
-# the length of a run of spaces (a 20,000-space line took a second, 40,000 four).
+# the length of a run of spaces (a 20,000-space line took a second, 40,000 four; see also
+# BLANK_RUN_CHARS).
 LINE_SCAN_CHARS = 4096
+# Longer runs of blanks are cut to this before scanning: secrets hold none, and the time some
+# of detect-secrets' expressions take grows with the square of a run's length.
+BLANK_RUN_CHARS = 64
+_LONG_BLANK = re.compile(r"[^\S\n]{" + str(BLANK_RUN_CHARS + 1) + ",}")
+# Larger files are scanned line by line as they are, not as detect-secrets' transformers read
+# them: its YAML reading (quoting plain values for the entropy plugins) runs PyYAML's pure
+# Python parser, seven seconds a megabyte. connect.yaml itself may not be larger than this.
+TRANSFORM_MAX_CHARS = 256 * 1024
 BINARY_SNIFF_BYTES = 8192
 NAMED_FILES = 5  # files named in an entry about several files; the rest are counted
 JWT = "JSON Web Token"
+PRIVATE_KEY = "Private Key"
 SPECIFICATION_FILE = "connect.yaml"
+# Environment files that test runners load, beside the example ones scope.py knows.
+TEST_ENVIRONMENT_PATTERNS = (".env.jest", ".env.vitest", ".env.e2e", ".env.ci", ".env.*test*")
 
 # Plugins of detect-secrets that match a recognisable format: run on every text file.
 PATTERN_PLUGINS = (
@@ -174,35 +188,17 @@ PLACEHOLDER_WORDS = (
     "${",
     "{{",
 )
-# Whole values (ignoring case, separators and trailing digits) that stand in for a secret.
+# Words that values written by hand are made of: "priv_key", "mysecretpassword",
+# "secret-1234567890-abcdef..." (with runs and trailing digits, see _is_made_up).
 STAND_IN_WORDS = frozenset(
     {
-        "password",
-        "passwd",
-        "pass",
-        "secret",
-        "mysecret",
-        "supersecret",
-        "secretpassword",
-        "mypassword",
-        "token",
-        "apikey",
-        "test",
-        "testing",
-        "admin",
-        "root",
-        "user",
-        "foo",
-        "bar",
-        "foobar",
-        "letmein",
-        "none",
-        "null",
-        "undefined",
-        "todo",
-        "tbd",
+        "admin", "api", "apikey", "app", "auth", "bar", "baz", "client", "default", "demo",
+        "dev", "foo", "hello", "id", "key", "letmein", "local", "mock", "my", "none", "null",
+        "pass", "passwd", "password", "priv", "private", "pub", "public", "pwd", "qux", "root",
+        "secret", "super", "test", "testing", "the", "token", "undefined", "user", "value",
+        "world",
     }
-)
+)  # fmt: skip
 # Values that vendors print in their documentation, usable nowhere.
 DOCUMENTATION_VALUES = frozenset(
     {
@@ -232,29 +228,41 @@ def is_dummy_value(secret: str) -> bool:
     lowered = secret.lower()
     if any(word in lowered for word in PLACEHOLDER_WORDS):
         return True
-    letters = re.sub(r"[^a-z0-9]", "", lowered)
-    if letters.rstrip(string.digits) in STAND_IN_WORDS:
-        return True
     if len(set(secret)) <= 4 or _entropy(secret) < LOW_ENTROPY_BITS:
         return True
-    return _is_made_of_runs(letters)
+    return _is_made_up(re.sub(r"[^a-z0-9]", "", lowered))
 
 
-def _is_made_of_runs(value: str) -> bool:
-    """Whether ``value`` is nothing but runs of three or more typed-in-order or equal characters.
+# Words and spaces: a label or a sentence ("Secret Key", "Enter the API secret key."), such as
+# translation files hold under names with "secret" or "password" in them. Only a value found
+# by its name or its randomness is judged so; a recognised format is not prose.
+_PROSE = re.compile(r"[A-Za-z][A-Za-z'.,:;!?()-]*(?: [A-Za-z'.,:;!?()-]+)+")
+MADE_UP_MAX_LENGTH = 128  # longer values are data, not something typed in
 
-    ``1234567890abcdef`` is the digits row then the alphabet; ``qwerty123`` a keyboard row
-    then digits; ``aaaa1111`` two repeats. A generated secret has no run longer than chance.
+
+def _is_made_up(value: str) -> bool:
+    """Whether ``value`` (lower-case letters and digits) is nothing but stand-in words and runs.
+
+    A run is three or more characters typed in order or repeated: ``1234567890abcdef`` is the
+    digits row then the alphabet, ``qwerty123`` a keyboard row then digits, ``aaaa1111`` two
+    repeats; digits may also end the value (``password2024``). A generated secret is made of
+    none of these.
     """
-    if len(value) < 6:
+    if not value or len(value) > MADE_UP_MAX_LENGTH:
         return False
-    position = 0
-    while position < len(value):
-        length = _run_length(value, position)
-        if length < 3:
-            return False
-        position += length
-    return True
+    reachable = [False] * (len(value) + 1)
+    reachable[0] = True
+    for start in range(len(value)):
+        if not reachable[start]:
+            continue
+        if value[start:].isdigit():
+            return True
+        for length in range(3, _run_length(value, start) + 1):
+            reachable[start + length] = True
+        for word in STAND_IN_WORDS:
+            if value.startswith(word, start):
+                reachable[start + len(word)] = True
+    return reachable[-1]
 
 
 def _run_length(value: str, start: int) -> int:
@@ -547,6 +555,7 @@ def _scan_file(
         scanned = "\n".join(line[:LINE_SCAN_CHARS] for line in lines)
     else:
         scanned = text
+    scanned = _LONG_BLANK.sub(" " * BLANK_RUN_CHARS, scanned)
     # detect-secrets costs about a third of a millisecond a line; a file in which no
     # pattern plugin's expression matches cannot give the pattern plugins a finding.
     if not item.configuration and not any(trigger.search(scanned) for trigger in triggers):
@@ -580,6 +589,8 @@ def _lines(text: str) -> list[str]:
 
 def _transformed(filename: str, text: str, *, eager: bool) -> list[str] | None:
     """The file's lines as detect-secrets' transformers read it, or None if none applies."""
+    if len(text) > TRANSFORM_MAX_CHARS:
+        return None
     handle = io.StringIO(text)
     handle.name = filename  # type: ignore[misc]
     lines = get_transformed_file(handle, use_eager_transformers=eager)  # type: ignore[arg-type]
@@ -589,7 +600,13 @@ def _transformed(filename: str, text: str, *, eager: bool) -> list[str] | None:
 
 
 def _secrets(lines: list[str], filename: str, deadline: float) -> Iterator[PotentialSecret]:
-    """detect-secrets' plugins and filters over ``lines``, looking at the clock as it goes."""
+    """detect-secrets' plugins and filters over ``lines``, looking at the clock as it goes.
+
+    The plugins are called directly: detect-secrets' own per-call argument matching (by
+    signature inspection) cost more than the plugins themselves, twenty seconds for a
+    1.5 MB file of short lines. Its filters, which only run on what a plugin found, are
+    called as detect-secrets calls them.
+    """
     plugins = get_plugins()
     for number, raw in enumerate(lines, start=1):
         if number % 256 == 0 and time.monotonic() > deadline:
@@ -601,16 +618,21 @@ def _secrets(lines: list[str], filename: str, deadline: float) -> Iterator[Poten
         ):
             continue
         for plugin in plugins:
-            for secret in scan._scan_line(
-                plugin=plugin, filename=filename, line=line, line_number=number, context=context
-            ):
-                if not scan._is_filtered_out(
-                    required_filter_parameters=["context"],
-                    filename=filename,
-                    secret=secret.secret_value,
-                    plugin=plugin,
-                    line=line,
-                    context=context,
+            found = plugin.analyze_line(
+                filename=filename, line=line, line_number=number, context=context
+            )
+            for secret in found or ():
+                value = secret.secret_value
+                if not any(
+                    scan._is_filtered_out(
+                        required_filter_parameters=[stage],
+                        filename=filename,
+                        secret=value,
+                        plugin=plugin,
+                        line=line,
+                        context=context,
+                    )
+                    for stage in ("secret", "context")
                 ):
                     yield secret
 
@@ -637,7 +659,12 @@ def _is_dummy(secret: PotentialSecret, line: str) -> bool:
     if secret.type == JWT:
         # Judged by its claims: random base64 holds any short word now and then.
         return _is_documentation_jwt(value)
-    return is_dummy_value(_whole_value(value, line))
+    if secret.type == PRIVATE_KEY:
+        return False  # the value is the BEGIN line; the key itself is not judged
+    whole = _whole_value(value, line)
+    if secret.type in GENERIC_KINDS and _PROSE.fullmatch(whole):
+        return True
+    return is_dummy_value(whole)
 
 
 def _whole_value(value: str, line: str) -> str:
@@ -702,19 +729,15 @@ def _is_configuration(relative: str, located: Located) -> bool:
     """Whether the file is configuration-like, and not a test's or an installed package's."""
     name = PurePosixPath(relative).name
     # Lockfiles are checksums; installed packages and test data are not the configuration
-    # the application runs with, and are full of ids and hashes.
-    if (
-        name in LOCKFILES
-        or name.endswith(".lock")
-        or located.placement in (Placement.TEST, Placement.GENERATED)
-        or is_test_path(relative)
-    ):
+    # the application runs with, and are full of ids and hashes. Environment and registry
+    # files are configuration wherever they are (a test runner's .env.jest too).
+    if name in LOCKFILES or name.endswith(".lock") or located.placement is Placement.GENERATED:
         return False
-    return (
-        name in CONFIGURATION_NAMES
-        or name.startswith(".env")
-        or PurePosixPath(name).suffix.lower() in CONFIGURATION_SUFFIXES
-    )
+    if name in CONFIGURATION_NAMES or name.startswith(".env"):
+        return True
+    if located.placement is Placement.TEST or is_test_path(relative):
+        return False
+    return PurePosixPath(name).suffix.lower() in CONFIGURATION_SUFFIXES
 
 
 # --- the check ----------------------------------------------------------------------------------
@@ -775,10 +798,10 @@ def _finding(scope: AnalysisScope, relative: str, line: int, found: SecretLine) 
     if located.placement is not Placement.DEPLOYED:
         return made(
             "Warning",
-            f"{where}: possible secret ({kind}) {NOT_DEPLOYED[located.placement]}, which no "
-            "application deploys. If it is a real credential, revoke it: anyone who can read "
-            "the repository can use it. If it is made up, mark its line with a "
-            "'pragma: allowlist secret' comment.",
+            f"{where}: possible secret ({kind}) {_not_deployed(located, relative)}: it is not "
+            "deployed, so the run does not fail, but anyone who can read the repository can "
+            "use it. If it is a real credential, revoke it; if it is made up, mark its line "
+            "with a 'pragma: allowlist secret' comment.",
         )
     if not found.usable:
         # Every secret on the line is a token past its expiry: it opens nothing any more, so
@@ -804,7 +827,23 @@ def _locate(scope: AnalysisScope, relative: str) -> Located:
         # Its standard configuration defaults become environment variables of every
         # deployment: a secret there is deployed.
         return Located(Placement.DEPLOYED, None, relative)
-    return scope.locate(relative)
+    located = scope.locate(relative)
+    name = PurePosixPath(relative).name
+    if located.placement is Placement.DEPLOYED and any(
+        fnmatch.fnmatch(name, pattern) for pattern in TEST_ENVIRONMENT_PATTERNS
+    ):
+        return Located(Placement.TEST, located.application, located.label)
+    return located
+
+
+def _not_deployed(located: Located, relative: str) -> str:
+    """Where a file no application deploys is, in words."""
+    placement = located.placement
+    if placement is Placement.OUTSIDE:
+        # Outside every application, a test or a README is still better called so.
+        inner = placement_inside_application(relative)
+        placement = inner if inner is not Placement.DEPLOYED else placement
+    return NOT_DEPLOYED[placement]
 
 
 def _application_type(scope: AnalysisScope, name: str | None) -> str | None:

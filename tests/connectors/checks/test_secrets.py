@@ -140,7 +140,7 @@ def test_standard_detectors_find_keys_tokens_and_random_configuration_values(tmp
     assert "GitHub Token" in messages[1]
     assert "(AWS Access Key)" in messages[2]
     assert messages[3].startswith(
-        "deploy/id_rsa:1: possible secret (Private Key) in a folder no application deploys"
+        "deploy/id_rsa:1: possible secret (Private Key) in a folder no application deploys:"
     )
     for secret in ALL_SECRETS:
         assert secret not in _shown(outcome)
@@ -238,9 +238,11 @@ def test_only_a_secret_in_deployed_source_fails_the_run(tmp_path):
             "service/src/client.test.ts": CT_LINE,
             "service/test/fixtures/setup.js": CT_LINE,
             "service/.env.local": f"CTP_CLIENT_SECRET={CT_SECRET}\n",
+            "service/.env.jest": f"CTP_CLIENT_SECRET={CT_SECRET}\n",
             "service/README.md": f"Example:\n\n    CTP_CLIENT_SECRET={CT_SECRET}\n",
             "service/node_modules/ct-helper/index.js": CT_LINE,
             "tools/seed.js": f"// seeds a project\n{CT_LINE}",
+            "README.md": f"# Connector\n\n    CTP_CLIENT_SECRET={CT_SECRET}\n",
         },
     )
 
@@ -249,6 +251,8 @@ def test_only_a_secret_in_deployed_source_fails_the_run(tmp_path):
     assert outcome.status == "failed"
     assert _located(outcome) == [
         ("Error", "service", "service/src/client.js", 1),
+        ("Warning", None, "README.md", 3),
+        ("Warning", "service", "service/.env.jest", 1),
         ("Warning", "service", "service/.env.local", 1),
         ("Warning", "service", "service/README.md", 3),
         ("Warning", "service", "service/node_modules/ct-helper/index.js", 1),
@@ -256,24 +260,41 @@ def test_only_a_secret_in_deployed_source_fails_the_run(tmp_path):
         ("Warning", "service", "service/test/fixtures/setup.js", 1),
         ("Warning", None, "tools/seed.js", 2),
     ]
-    messages = [f.message for f in outcome.findings]
-    assert messages[1].startswith(
+    messages = {f.file: f.message for f in outcome.findings}
+    assert messages["service/.env.local"] == (
         "service: .env.local:1: possible secret (commercetools API client secret) in an "
-        "example environment file or documentation, which no application deploys."
+        "example environment file or documentation: it is not deployed, so the run does not "
+        "fail, but anyone who can read the repository can use it. If it is a real credential, "
+        "revoke it; if it is made up, mark its line with a 'pragma: allowlist secret' comment."
+    )
+    assert messages["README.md"].startswith(
+        "README.md:3: possible secret (commercetools API client secret) in an example "
+        "environment file or documentation: it is not deployed"
+    )
+    assert (
+        "service: .env.jest:1: possible secret (commercetools API client secret) in a test"
+        in (messages["service/.env.jest"])
     )
     assert (
         "README.md:3: possible secret (commercetools API client secret) in an example"
-        in (messages[2])
+        in (messages["service/README.md"])
     )
-    assert "node_modules/ct-helper/index.js:1" in messages[3]
-    assert "installed packages or build output" in messages[3]
-    assert messages[4].startswith("service: src/client.test.ts:1: possible secret")
-    assert "in a test or its data" in messages[5]
-    assert messages[6].startswith("tools/seed.js:2: possible secret")
-    assert "in a folder no application deploys" in messages[6]
+    assert (
+        "in installed packages or build output"
+        in (messages["service/node_modules/ct-helper/index.js"])
+    )
+    assert messages["service/src/client.test.ts"].startswith(
+        "service: src/client.test.ts:1: possible secret (commercetools API client secret) in a "
+        "test or its data:"
+    )
+    assert "in a test or its data" in messages["service/test/fixtures/setup.js"]
+    assert messages["tools/seed.js"].startswith(
+        "tools/seed.js:2: possible secret (commercetools API client secret) in a folder no "
+        "application deploys:"
+    )
     assert outcome.summary.startswith(
-        "Scanned 7 files: 1 possible secret(s) in deployed source, "
-        "6 outside deployed source or expired (warnings)."
+        "Scanned 9 files: 1 possible secret(s) in deployed source, "
+        "8 outside deployed source or expired (warnings)."
     )
 
 
@@ -299,6 +320,14 @@ def test_a_secret_in_a_merchant_center_application_is_an_error_shipped_to_browse
         {
             "mc-app/src/constants.js": CT_LINE,
             "mc-app/src/constants.spec.js": CT_LINE,
+            # Labels and sentences under names with "secret" in them are not secrets.
+            "mc-app/src/i18n/data/en.json": (
+                "{\n"
+                '  "Settings.clientSecretTitle": "Client Secret",\n'
+                '  "Settings.clientSecretDescription": "Enter the API client\'s secret: it '
+                'is kept encrypted."\n'
+                "}\n"
+            ),
         },
     )
 
@@ -404,6 +433,11 @@ def test_a_real_key_beside_dummy_values_is_still_found(tmp_path):
         ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", True),
         (CT_SECRET, False),
         (CT_SECRET_2, False),
+        ("priv_key", True),
+        ("mysecretpassword", True),
+        ("password2024", True),
+        ("secret-1234567890-abcdefghijklmnopqrstuvwxyz", True),
+        ("hunter2", False),
         (AWS_KEY, False),
         (HIGH_ENTROPY, False),
         (REGISTRY_PASSWORD, False),
