@@ -499,7 +499,7 @@ def scan_repository(
                         "detect_secrets.filters.heuristic.is_non_text_file"
                     )
                     for item in group:
-                        if time.monotonic() > deadline:
+                        if time.monotonic() >= deadline:
                             raise _OutOfTime
                         _scan_file(item, result, triggers, max_file_bytes, deadline, now)
                         done += 1
@@ -609,7 +609,7 @@ def _secrets(lines: list[str], filename: str, deadline: float) -> Iterator[Poten
     """
     plugins = get_plugins()
     for number, raw in enumerate(lines, start=1):
-        if number % 256 == 0 and time.monotonic() > deadline:
+        if number % 256 == 0 and time.monotonic() >= deadline:
             raise _OutOfTime
         line = raw.rstrip()
         context = get_code_snippet(lines=lines, line_number=number)

@@ -707,5 +707,28 @@ def test_when_the_time_budget_runs_out_the_check_says_so_and_does_not_fail(tmp_p
     )
 
 
+def test_a_scan_stopped_inside_a_file_counts_that_file_as_not_scanned(tmp_path, settings):
+    # Sixty thousand lines take seconds; the budget ends within the first file.
+    settings.CONNECTORS_SECRET_SCAN_SECONDS = 0.05
+    _write(
+        tmp_path,
+        {
+            "service/.env": "".join(f"SETTING_{n}=value {n}\n" for n in range(60_000)),
+            "service/src/index.js": "module.exports = {};\n",
+        },
+    )
+
+    outcome = _run(tmp_path, "service")
+
+    assert outcome.status == "succeeded"
+    assert [(f.type, f.message) for f in outcome.findings] == [
+        (
+            "Warning",
+            "The 0.05 s time budget for secret scanning ran out: 2 file(s) were not scanned "
+            "(service/.env, service/src/index.js). Deployed files are scanned first.",
+        )
+    ]
+
+
 def test_check_has_the_expected_name():
     assert SecretCheck.name == "Secret scanning"
