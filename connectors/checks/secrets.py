@@ -3,22 +3,24 @@
 detect-secrets with its standard plugins, plus one for commercetools API client secrets. The
 pattern plugins (private keys, cloud and registry tokens, credentials in URLs) look at every
 text file; the high-entropy and keyword plugins only at configuration-like files outside tests
-and installed packages, where a random-looking value is a credential far more often than in
-code. Lockfiles get the pattern plugins only: their integrity hashes are random by design.
+and installed packages (and at environment files anywhere but installed packages), where a
+random-looking value is a credential far more often than in code. Lockfiles get the pattern
+plugins only: their integrity hashes are random by design.
 
 The hosted service scans for no secrets, so this check has to be right when it speaks:
 
-- Only a secret in what an application deploys (``connectors.checks.scope``) fails the run.
-  One in tests, fixtures, example environment files, documentation, installed packages or a
-  folder no application deploys is a Warning naming its file and line.
+- Only a secret in what an application deploys (``connectors.checks.scope``, and connect.yaml,
+  whose defaults every deployment gets) fails the run. One in tests, fixtures, example
+  environment files, documentation, installed packages or a folder no application deploys
+  is a Warning naming its file and line, and so is an expired token.
 - Values written to be replaced (``your-api-key``, ``<token>``, ``${SECRET}``), sequential or
   repeated characters, low-entropy words and values from vendors' documentation are not
   reported; a JSON Web Token's expiry is read and shown.
 - A line marked with detect-secrets' ``pragma: allowlist secret`` is not a finding, but it is
   listed as an Information entry, so a certifier sees what the creator silenced.
 - The scan is bounded: files over a size limit are not read, only the start of each very long
-  line is scanned (long runs of spaces make detect-secrets' expressions quadratic), and a time
-  budget stops the scan with a Warning saying how much was left.
+  line is scanned and long runs of blanks are cut (they make detect-secrets' expressions
+  quadratic), and a time budget stops the scan with a Warning saying how much was left.
 
 A finding names the kind of secret and where it is, never the secret itself.
 """
