@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from connectors.checks.base import Application, CheckContext
 
+SPECIFICATION_FILE = "connect.yaml"
 MERCHANT_CENTER_TYPES = frozenset(
     {"merchant-center-custom-application", "mc-app", "merchant-center-custom-view"}
 )
@@ -75,6 +76,12 @@ TEST_FILE_PATTERNS = (
     "*IT.java",
     "jest.setup.*",
     "vitest.setup.*",
+    # Environment files of test runners.
+    ".env.jest",
+    ".env.vitest",
+    ".env.e2e",
+    ".env.ci",
+    ".env.*test*",
 )
 # Environment files meant to be copied and filled in, or used only on a developer's machine.
 EXAMPLE_ENVIRONMENT_PATTERNS = (
@@ -154,6 +161,10 @@ class AnalysisScope:
 
     def locate(self, relative: str) -> Located:
         """Where ``relative`` (a repository path with forward slashes) sits."""
+        if relative == SPECIFICATION_FILE:
+            # Its standard configuration defaults become environment variables of every
+            # deployment: what it holds is deployed.
+            return Located(Placement.DEPLOYED, None, relative)
         path = PurePosixPath(relative)
         found = self._owner(relative)
         if found is None:

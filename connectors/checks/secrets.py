@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import io
 import json
 import math
@@ -85,9 +84,7 @@ BINARY_SNIFF_BYTES = 8192
 NAMED_FILES = 5  # files named in an entry about several files; the rest are counted
 JWT = "JSON Web Token"
 PRIVATE_KEY = "Private Key"
-SPECIFICATION_FILE = "connect.yaml"
 # Environment files that test runners load, beside the example ones scope.py knows.
-TEST_ENVIRONMENT_PATTERNS = (".env.jest", ".env.vitest", ".env.e2e", ".env.ci", ".env.*test*")
 
 # Plugins of detect-secrets that match a recognisable format: run on every text file.
 PATTERN_PLUGINS = (
@@ -520,7 +517,7 @@ def _files_in_order(root: Path, scope: AnalysisScope) -> list[_File]:
     files: list[tuple[bool, bool, _File]] = []
     for path in _files(root):
         relative = path.relative_to(root).as_posix()
-        located = _locate(scope, relative)
+        located = scope.locate(relative)
         item = _File(path, relative, _is_configuration(relative, located))
         files.append((located.placement is not Placement.DEPLOYED, not item.configuration, item))
     files.sort(key=lambda entry: (entry[0], entry[1], entry[2].relative))
@@ -783,7 +780,7 @@ SEVERITY: dict[EntryType, int] = {"Error": 0, "Warning": 1, "Information": 2}
 
 
 def _finding(scope: AnalysisScope, relative: str, line: int, found: SecretLine) -> Finding:
-    located = _locate(scope, relative)
+    located = scope.locate(relative)
     kind = found.kind()
     where = (
         f"{located.application}: {located.label}:{line}"
@@ -822,20 +819,6 @@ def _finding(scope: AnalysisScope, relative: str, line: int, found: SecretLine) 
         "repository and its history, revoke and replace it, and give it to the application "
         "at run time as a secured configuration value (securedConfiguration in connect.yaml).",
     )
-
-
-def _locate(scope: AnalysisScope, relative: str) -> Located:
-    if relative == SPECIFICATION_FILE:
-        # Its standard configuration defaults become environment variables of every
-        # deployment: a secret there is deployed.
-        return Located(Placement.DEPLOYED, None, relative)
-    located = scope.locate(relative)
-    name = PurePosixPath(relative).name
-    if located.placement is Placement.DEPLOYED and any(
-        fnmatch.fnmatch(name, pattern) for pattern in TEST_ENVIRONMENT_PATTERNS
-    ):
-        return Located(Placement.TEST, located.application, located.label)
-    return located
 
 
 def _not_deployed(located: Located, relative: str) -> str:
