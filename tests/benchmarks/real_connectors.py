@@ -70,6 +70,8 @@ SHORT_NAMES = {
     "Dependency analysis": "deps",
     "Code analysis": "code",
     "Secret scanning": "secrets",
+    "Build": "build",
+    "Unit test": "tests",
 }
 
 
@@ -397,6 +399,12 @@ def print_table(results: list[Preview]) -> None:
             f"{seconds(r.floor_clone_seconds):>5} {seconds(r.floor_semgrep_seconds):>7} "
             f"{seconds(code):>6}  {cells}"
         )
+    print("\neach check's own time, s (they run side by side):")
+    for r in results:
+        times = " | ".join(
+            f"{SHORT_NAMES.get(c.name, c.name)} {seconds(c.seconds)}" for c in r.checks
+        )
+        print(f"  {r.repository[:58]:58} {times}")
     for r in results:
         if not r.findings and not r.problem:
             continue
