@@ -50,6 +50,15 @@ app.get("/reports", async (req, res) => {
   res.json([rows, raw, bound, tagged]);
 });
 
+router.post("/koa/orders/:id", async (ctx) => {
+  // ruleid: js-sql-injection-request-data
+  ctx.body = await pool.query(ctx.request.body.statement);
+  // ruleid: js-sql-injection-request-data, js-sql-string-building
+  await pool.query(`DELETE FROM orders WHERE id = ${ctx.params.id}`);
+  // ok: js-sql-injection-request-data
+  await pool.query("DELETE FROM orders WHERE id = $1", [ctx.params.id]);
+});
+
 async function lookAlikes(req, res, apiRoot, graphqlClient, logger) {
   const key = req.params.key;
   const ids = req.body.ids.join('","');
@@ -79,7 +88,14 @@ async function lookAlikes(req, res, apiRoot, graphqlClient, logger) {
   const data = JSON.parse(req.body.payload);
   // ok: js-sql-injection-request-data
   const cached = await cache.get("order:" + req.params.id);
-  res.json([found, products, result, response, data, cached]);
+  // ok: js-sql-injection-request-data
+  const remote = await axios.get(`${process.env.BASE_URL}/select?from=${req.query.q}`);
+  // ok: js-sql-injection-request-data
+  await ctClient.execute({ uri: `/carts/${req.params.id}`, method: "POST", body: req.body });
+  const operation = { query: ORDER_QUERY, variables: { id: req.params.id } };
+  // ok: js-sql-injection-request-data
+  await graphqlClient.query(operation);
+  res.json([found, products, result, response, data, cached, remote]);
 }
 
 const TABLE = "orders";
@@ -125,6 +141,11 @@ const fs = require("fs");
 const path = require("path");
 
 app.post("/run", (req, res) => {
+  const { body, method } = req;
+  // ruleid: js-code-injection-request-data, js-eval-dynamic-code
+  eval(body.expression);
+  // ok: js-code-injection-request-data
+  setTimeout(method, 10);
   const { expression } = req.body;
   // ruleid: js-code-injection-request-data, js-eval-dynamic-code
   const value = eval(expression);
