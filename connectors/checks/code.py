@@ -177,6 +177,9 @@ def run_semgrep(
 
     Raises ``SemgrepFailed`` when it does not finish in ``timeout`` seconds or gives no result.
     """
+    if not rule_files(rules):
+        # Without a --config Semgrep would fetch the registry's rules.
+        raise SemgrepFailed(f"no rule files in {rules.name}")
     deadline = time.monotonic() + timeout
     command = semgrep_command(executable, targets, project_root=cwd, rules=rules)
     report = _report(_json_output(_run(command, cwd=cwd, timeout=timeout), what="a result"))

@@ -386,6 +386,16 @@ def test_a_rule_semgrep_cannot_load_fails_the_check_instead_of_being_dropped(tmp
 
 
 @needs_semgrep
+def test_a_rules_folder_without_rules_fails_the_check_instead_of_using_other_rules(tmp_path):
+    write(tmp_path, {"rules/README.md": "none yet\n", "service/src/index.js": "eval(x);\n"})
+
+    outcome = CodeCheck(rules=tmp_path / "rules").run(context_for(tmp_path, "service"))
+
+    assert outcome.status == "failed"
+    assert outcome.summary == "no rule files in rules"
+
+
+@needs_semgrep
 def test_semgrep_running_past_its_timeout_fails_the_check(tmp_path):
     write(tmp_path, {"service/src/index.js": "eval(x);\n"})
     context = context_for(tmp_path, "service")
