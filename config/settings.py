@@ -13,6 +13,9 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,16 +24,38 @@ def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A boolean variable: true/false, 1/0, yes/no, on/off; anything else is refused."""
+    value = os.environ.get(name, "").strip().lower()
+    if value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a boolean: "
+        "use true or false (also 1/0, yes/no, on/off)."
+    )
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -40,9 +65,34 @@ def env_list(name: str, default: str) -> list[str]:
 VAR_DIR = Path(env_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me-in-production")
+# The web server refuses to start with this key while DEBUG is off (config/startup.py).
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me-in-production"
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+
+def env_proxy_header(name: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto: https`` -> ("HTTP_X_FORWARDED_PROTO", "https"); unset: None."""
+    value = env_str(name, "").strip()
+    if not value:
+        return None
+    header, separator, expected = value.partition(":")
+    if not separator or not header.strip() or not expected.strip():
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not 'Header-Name: value' (e.g. 'X-Forwarded-Proto: https')."
+        )
+    return "HTTP_" + header.strip().upper().replace("-", "_"), expected.strip()
+
+
+# --- Behind TLS (see the README's "Production" section) ----------------------------------------
+# Only a proxy that sets this header itself (and drops a client's copy) may be trusted with it.
+SECURE_PROXY_SSL_HEADER = env_proxy_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,13 +104,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "connectors",
     "certification",
 ]
 
 MIDDLEWARE = [
+    "connectors.monitoring.RequestMetricsMiddleware",
     "connectors.middleware.CorrelationIdMiddleware",
+    # /healthz and /metrics, ahead of host validation and the HTTPS redirect (probes).
+    "connectors.monitoring.ProbeMiddleware",
     "connectors.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -204,6 +258,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, within the CSP;
+    # no outside validator badge.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- OAuth 2 (client credentials) -----------------------------------------------------------
@@ -212,9 +271,22 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "connectors.oauth.ProjectScopes",
     "OAUTH2_VALIDATOR_CLASS": "connectors.oauth.ClientCredentialsValidator",
     "ALLOWED_GRANT_TYPES": ["client_credentials"],
-    "PKCE_REQUIRED": False,
+    # No authorization-code grant is served; were one added, it would need PKCE and https.
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # Access tokens at rest: only their SHA-256 checksum (the lookup key), never the token.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Only client credentials are served; the OAuth security BCP's behaviour for the other
+    # grants too, so that `check --deploy` has nothing to say about them.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -344,11 +416,21 @@ CELERY_BEAT_SCHEDULE = {
 # Live report events: Redis pub/sub when a Redis URL is configured, else the database.
 CONNECTORS_EVENTS_REDIS_URL = env_str("CONNECTORS_EVENTS_REDIS_URL", env_str("REDIS_URL", ""))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# --- Logs, health and metrics ------------------------------------------------------------------
+# One line per record on stderr, text or JSON, each with the request's correlation id and the
+# run's id (config/logs.py). The worker and beat log the same way (Celery leaves them alone).
+LOGGING = logging_config(
+    log_format=env_choice("LOG_FORMAT", "text", ("text", "json")),
+    level=env_choice(
+        "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+    ).upper(),
+)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics answers these addresses (IPs or networks, comma-separated) and, from anywhere, a
+# request with "Authorization: Bearer <METRICS_TOKEN>"; everyone else gets a 404.
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Workers record a heartbeat this often; /healthz answers 503 when the newest is older than
+# HEALTH_WORKER_MAX_AGE_SECONDS (no worker is taking runs).
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 60)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 
+from config import logs
+
 from .api.errors import too_large
 from .api.fallbacks import refusal
 from .errors import ConnectError, InvalidInput, InvalidPathParam, InvalidQueryParam
@@ -30,7 +32,9 @@ class CorrelationIdMiddleware:
         given = request.headers.get(self.header, "")
         correlation_id = given if _acceptable.match(given) else f"workbench/{uuid.uuid4()}"
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        # Every log line of the request, and the tasks it sends, carry the id (config/logs.py).
+        with logs.bound(correlation_id=correlation_id):
+            response = self.get_response(request)
         response[self.header] = correlation_id
         return response
 

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -405,8 +406,10 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
             # each as soon as it and the checks before it have ended.
             room = settings.CONNECTORS_MAX_ENTRIES_PER_RUN - 1  # "… started" is written
             with ThreadPoolExecutor(max_workers=len(chosen) or 1) as pool:
+                # Each check's thread logs with this run's correlation and run ids.
                 running = [
-                    (check, pool.submit(run_check_in_thread, check, context)) for check in chosen
+                    (check, pool.submit(copy_context().run, run_check_in_thread, check, context))
+                    for check in chosen
                 ]
                 for index, (check, future) in enumerate(running):
                     outcome, seconds = future.result()
@@ -441,6 +444,14 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
     if claimed is None:
         logger.info("Run %s is already taken or over; nothing to do", run_id)
         return
+    logger.info(
+        "Run %s started: %s of %s at %s",
+        run_id,
+        claimed.report,
+        claimed.url,
+        claimed.tag,
+        extra={"event": "run_started", "draft_id": str(claimed.draft_id)},
+    )
     with Heartbeat(claimed.run_id):
         try:
             succeeded = execute(claimed, checks)
@@ -456,6 +467,31 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
             )
             succeeded = False
     finish(claimed, succeeded=succeeded)
+    _log_run_end(claimed)
+
+
+def _log_run_end(run: ClaimedRun) -> None:
+    """One line per run end: its outcome, how long it took, and each check's seconds."""
+    row = PipelineRun.objects.filter(id=run.run_id).values_list(
+        "state", "started_at", "finished_at", "timings"
+    )
+    state, started_at, finished_at, timings = row.first() or ("gone", None, None, {})
+    seconds = (finished_at - started_at).total_seconds() if started_at and finished_at else None
+    checks = ", ".join(f"{name} {value:.1f} s" for name, value in (timings or {}).items())
+    logger.info(
+        "Run %s ended: %s in %s s (%s)",
+        run.run_id,
+        state,
+        f"{seconds:.1f}" if seconds is not None else "?",
+        checks or "no checks",
+        extra={
+            "event": "run_ended",
+            "draft_id": str(run.draft_id),
+            "outcome": state,
+            "seconds": seconds,
+            "timings": timings,
+        },
+    )
 
 
 def run_with_retries(task, draft_id: str, run_id: str) -> None:

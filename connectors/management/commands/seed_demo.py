@@ -7,12 +7,16 @@ Users ``creator`` (member of the project ``demo-shop``), ``certifier`` (group
 default. Two local git repositories are built under ``<var>/demo-repos/``: a good
 connector and a broken one (connect.yaml lists a ``job`` application whose folder is
 missing). Drafts are put in several states through the same functions the API, the
-pipeline and the certifiers use. Running it again keeps what exists, resets the
-passwords and issues a new secret for the demo API client.
+pipeline and the certifiers use. Running it again keeps what exists and resets the
+passwords. The demo API client's secret is kept in ``<var>/demo-client.json`` (readable by
+its owner only) and printed on every run, so saved credentials keep working; a new secret
+is issued only when that file is gone or no longer matches the client.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from certification import services as certification
 from connectors import pipelines, samples
 from connectors.models import ApiClient, ConnectorStaged, PipelineRun, Project
+from connectors.oauth import check_client_secret
 from connectors.parsing import parse_draft, parse_update
 from connectors.pipelines import NewEntry
 from connectors.roles import CERTIFIERS_GROUP
@@ -87,15 +92,41 @@ class Command(BaseCommand):
         return users
 
     def _api_client(self, project: Project) -> tuple[str, str]:
-        """The demo client's id and a fresh secret (only the secret's hash is stored)."""
-        existing = ApiClient.objects.filter(project=project, name=API_CLIENT_NAME).first()
-        if existing is not None and existing.revoked_at is None:
-            secret = rotate_api_client_secret(api_client=existing)
-            return existing.application.client_id, secret
-        issued = create_api_client(
-            project=project, scopes=["manage_connectors"], name=API_CLIENT_NAME
+        """The demo client's id and secret: the kept ones while they still match the client.
+
+        Only the secret's hash is in the database, so the secret itself is kept in a file
+        under the var folder, readable by its owner only.
+        """
+        kept_file = Path(settings.VAR_DIR) / "demo-client.json"
+        existing = (
+            ApiClient.objects.select_related("application")
+            .filter(project=project, name=API_CLIENT_NAME, revoked_at__isnull=True)
+            .first()
         )
-        return issued.client_id, issued.client_secret
+        try:
+            kept = json.loads(kept_file.read_text())
+            client_id, secret = str(kept["client_id"]), str(kept["client_secret"])
+        except (OSError, ValueError, KeyError, TypeError):
+            client_id = secret = ""
+        if (
+            existing is not None
+            and existing.application.client_id == client_id
+            and check_client_secret(secret, existing.application.client_secret)
+        ):
+            return client_id, secret
+        if existing is not None:
+            client_id = existing.application.client_id
+            secret = rotate_api_client_secret(api_client=existing)
+        else:
+            issued = create_api_client(
+                project=project, scopes=["manage_connectors"], name=API_CLIENT_NAME
+            )
+            client_id, secret = issued.client_id, issued.client_secret
+        kept_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(kept_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            json.dump({"client_id": client_id, "client_secret": secret}, out)
+        return client_id, secret
 
     def _repositories(self, root: Path) -> dict[str, str]:
         """The sample repositories' file:// URLs, built on the first run only."""
@@ -119,7 +150,12 @@ class Command(BaseCommand):
         write(f"  Sign in as creator, certifier or support with the password: {password}")
         write(f"  Project {project.key} ({project.region}), API client (manage_connectors):")
         write(f"    client_id:     {client_id}")
-        write(f"    client_secret: {secret}   (shown once; run seed_demo again for a new one)")
+        write(f"    client_secret: {secret}")
+        write(
+            f"    (kept in {Path(settings.VAR_DIR) / 'demo-client.json'}; delete that file and "
+            "run seed_demo again for a new secret)"
+        )
+        write(f"    scope:         manage_connectors:{project.key}")
         if created:
             write(f"  New drafts: {', '.join(created)}")
         else:
