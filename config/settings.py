@@ -345,6 +345,33 @@ CONNECTORS_STALE_RUN_SECONDS = env_int("CONNECTORS_STALE_RUN_SECONDS", 60)
 CONNECTORS_RESEND_RUN_SECONDS = env_int("CONNECTORS_RESEND_RUN_SECONDS", 120)
 # ...and failed when still unclaimed this long after it was requested.
 CONNECTORS_UNCLAIMED_RUN_SECONDS = env_int("CONNECTORS_UNCLAIMED_RUN_SECONDS", 30 * 60)
+
+# --- Build and unit-test checks (connectors/sandbox.py, connectors/checks/build.py) ------
+# "bubblewrap" runs a connector's install, build and tests in bwrap; "none" runs them
+# unisolated and is for development machines only. Without bubblewrap the checks refuse.
+CONNECTORS_SANDBOX = env_str("CONNECTORS_SANDBOX", "bubblewrap")
+# A worker running as root runs its sandboxes as this unprivileged user (default: nobody).
+CONNECTORS_SANDBOX_UID = env_int("CONNECTORS_SANDBOX_UID", 65534)
+# Dependency installs by lockfile, Node and package manager, and fetched Node versions and
+# package managers; shared by every run of this worker.
+CONNECTORS_BUILD_CACHE_DIR = Path(
+    env_str("CONNECTORS_BUILD_CACHE_DIR", str(VAR_DIR / "build-cache"))
+)
+CONNECTORS_BUILD_CACHE_ENTRIES = env_int("CONNECTORS_BUILD_CACHE_ENTRIES", 40)
+# Applications built side by side in one run.
+CONNECTORS_BUILD_CONCURRENCY = env_int("CONNECTORS_BUILD_CONCURRENCY", 2)
+# Limits of each step (install, build, test) of each application.
+CONNECTORS_BUILD_STEP_SECONDS = env_int("CONNECTORS_BUILD_STEP_SECONDS", 300)
+CONNECTORS_BUILD_MEMORY_BYTES = env_int("CONNECTORS_BUILD_MEMORY_BYTES", 4 * 1024**3)
+CONNECTORS_BUILD_PROCESSES = env_int("CONNECTORS_BUILD_PROCESSES", 512)
+CONNECTORS_BUILD_FILE_BYTES = env_int("CONNECTORS_BUILD_FILE_BYTES", 1024**3)
+CONNECTORS_BUILD_OUTPUT_BYTES = env_int("CONNECTORS_BUILD_OUTPUT_BYTES", 512 * 1024)
+# Dependencies whose own install scripts run (in the sandbox without network, after the
+# install): package names, comma-separated. The application's own install scripts always run.
+CONNECTORS_BUILD_INSTALL_SCRIPTS = env_list("CONNECTORS_BUILD_INSTALL_SCRIPTS", "")
+# A folder in Maven repository layout (e.g. a pre-filled ~/.m2/repository, readable by
+# others) that Maven builds read before Maven Central; empty for none.
+CONNECTORS_BUILD_MAVEN_REPOSITORY = env_str("CONNECTORS_BUILD_MAVEN_REPOSITORY", "")
 # Where runs check repositories out ("run-<run id>-…"); a worker clears, when it starts,
 # the checkouts no live run owns (left by a worker that was killed).
 CONNECTORS_CHECKOUT_DIR = env_str(

@@ -279,6 +279,31 @@ class ReportEntry(models.Model):
         return f"{self.type}: {self.title}"
 
 
+class StepLog(models.Model):
+    """The output of one step (install, build, test, …) of one application in a run.
+
+    Written by the build and unit-test checks when the step ends: plain text, colour codes
+    removed, secrets masked, at most CONNECTORS_BUILD_OUTPUT_BYTES kept (start and end).
+    """
+
+    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="step_logs")
+    application = models.CharField(max_length=256)
+    step = models.CharField(max_length=32)
+    command = models.CharField(max_length=1024)
+    exit_code = models.IntegerField(null=True, blank=True)  # NULL: stopped, or not a command
+    succeeded = models.BooleanField()
+    duration = models.FloatField(help_text="Seconds.")
+    text = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "id"], name="step_log_run")]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.step}"
+
+
 class DraftEvent(models.Model):
     """The history of a draft: each update request, state change and decision."""
 

@@ -25,5 +25,11 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/comments/", views.draft_comments, name="draft-comments"),
     path("drafts/<uuid:draft_id>/delete/", views.draft_delete, name="draft-delete"),
     path("drafts/<uuid:draft_id>/live/", live.draft_live, name="draft-live"),
+    path("drafts/<uuid:draft_id>/runs/<uuid:run_id>/", views.draft_run, name="draft-run"),
+    path(
+        "drafts/<uuid:draft_id>/runs/<uuid:run_id>/logs/<int:log_id>/",
+        views.draft_step_log,
+        name="draft-step-log",
+    ),
     path("certification/", include("certification.urls")),
 ]
