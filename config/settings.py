@@ -18,6 +18,10 @@ from django.core.exceptions import ImproperlyConfigured
 from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# From the source tree the templates and static files are at its top; an installed wheel
+# carries them inside this package (setup.py copies them to config/site/).
+SOURCE_TREE = (BASE_DIR / "manage.py").is_file()
+SITE_DIR = BASE_DIR if SOURCE_TREE else Path(__file__).resolve().parent / "site"
 
 
 def env_str(name: str, default: str) -> str:
@@ -62,7 +66,7 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-VAR_DIR = Path(env_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env_str("WORKBENCH_VAR_DIR", str((BASE_DIR if SOURCE_TREE else Path.cwd()) / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 # The web server refuses to start with this key while DEBUG is off (config/startup.py).
@@ -135,7 +139,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -198,7 +202,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [SITE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 # WhiteNoise serves the static files from the app server itself (no CDN, no extra server);
 # in production from STATIC_ROOT after collectstatic, in development straight from the apps.
