@@ -1,4 +1,4 @@
-"""gunicorn settings for the web tier: ``gunicorn -c python:config.gunicorn config.asgi:application``.
+"""gunicorn settings: ``gunicorn -c python:config.gunicorn config.asgi:application``.
 
 ``WEB_CONCURRENCY`` processes (gunicorn reads it itself; 2 by default here), each an asyncio
 event loop (uvicorn's worker) that runs Django's synchronous views in threads, so that a
