@@ -357,9 +357,13 @@ CONNECTORS_SANDBOX = env_str("CONNECTORS_SANDBOX", "bubblewrap")
 # A worker running as root runs its sandboxes as this unprivileged user (default: nobody).
 CONNECTORS_SANDBOX_UID = env_int("CONNECTORS_SANDBOX_UID", 65534)
 # Dependency installs by lockfile, Node and package manager, and fetched Node versions and
-# package managers; shared by every run of this worker.
+# package managers; shared by the runs of every worker of this machine. The sandbox's user must
+# be able to reach it (every parent folder searchable), so it is not under var/ by default.
 CONNECTORS_BUILD_CACHE_DIR = Path(
-    env_str("CONNECTORS_BUILD_CACHE_DIR", str(VAR_DIR / "build-cache"))
+    env_str(
+        "CONNECTORS_BUILD_CACHE_DIR",
+        str(Path(os.environ.get("TMPDIR") or "/tmp") / "connector-workbench-build"),
+    )
 )
 CONNECTORS_BUILD_CACHE_ENTRIES = env_int("CONNECTORS_BUILD_CACHE_ENTRIES", 40)
 # Applications built side by side in one run.

@@ -119,8 +119,9 @@ class SandboxResult:
             return "stopped: it was still running when its time ran out"
         if self.output_stopped:
             return "stopped: it printed far more output than is kept"
-        name = _signal_name(self.exit_code - 128) if (self.exit_code or 0) > 128 else None
-        return f"exit code {self.exit_code}" + (f" (killed by {name})" if name else "")
+        code = self.exit_code if self.exit_code is not None else 0
+        name = _signal_name(code - 128) if code > 128 else None
+        return f"exit code {code}" + (f" (killed by {name})" if name else "")
 
 
 def _signal_name(number: int) -> str | None:
@@ -337,11 +338,9 @@ class Bubblewrap:
                 stderr=subprocess.STDOUT,
                 pass_fds=passed,
                 start_new_session=True,
-                **(
-                    {"user": user[0], "group": user[1], "extra_groups": []}
-                    if user is not None
-                    else {}
-                ),
+                user=user[0] if user else None,
+                group=user[1] if user else None,
+                extra_groups=[] if user else None,
             )
         finally:
             for descriptor in passed:
@@ -416,7 +415,9 @@ def _connect_network(
             stderr=subprocess.DEVNULL,
             pass_fds=[ready_write, net, owner],
             start_new_session=True,
-            **({"user": user[0], "group": user[1], "extra_groups": []} if user else {}),
+            user=user[0] if user else None,
+            group=user[1] if user else None,
+            extra_groups=[] if user else None,
         )
     finally:
         for descriptor in (ready_write, net, owner):

@@ -18,8 +18,8 @@ Node applications:
   --frozen-lockfile``), no lifecycle scripts, in the sandbox with network (registries only);
 - then, without network: the application's own install scripts (``preinstall``,
   ``install``, ``postinstall``, ``prepare``) and those of the dependencies the setting
-  ``CONNECTORS_BUILD_INSTALL_SCRIPTS`` names; ``gcp-build`` (the Google buildpacks' build
-  script) or else ``build``; ``test`` with ``CI=true``, unless it is npm's placeholder;
+  ``CONNECTORS_BUILD_INSTALL_SCRIPTS`` names; ``build`` if there is one; ``test`` with
+  ``CI=true``, unless it is npm's placeholder;
 - the install is cached by its inputs (lockfile, package.json files, npm/yarn/pnpm
   configuration), the Node version and the package manager and its version. The cached copy
   is taken before any of the repository's code runs. A root worker hands it back as
@@ -65,8 +65,9 @@ from connectors.sandbox import (
     run_sandboxed,
     sandbox_user,
 )
+from connectors.spec import rules
 
-from .base import Application, CheckContext, CheckOutcome, Finding
+from .base import Application, CheckContext, CheckOutcome, CheckStatus, EntryType, Finding
 from .toolchains import (
     BERRY,
     INSTALL_INPUTS,
@@ -94,6 +95,7 @@ TAIL_LINES = 25
 TAIL_LINE_CHARACTERS = 400
 STALE_WORKSPACE_SECONDS = 6 * 3600
 SYSTEM_CERTIFICATES = Path("/etc/ssl/certs/ca-certificates.crt")
+CONFIGURATION_KEY = re.compile(r"[A-Za-z0-9_]{2,256}")
 OWN_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
 NPM_PLACEHOLDER_TEST = "no test specified"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
@@ -170,7 +172,9 @@ class UnitTestCheck(_SessionCheck):
         )
         if timed:
             summary += f" {timed}."
-        status = "failed" if counts["failed"] else "succeeded" if counts["passed"] else "skipped"
+        status: CheckStatus = (
+            "failed" if counts["failed"] else "succeeded" if counts["passed"] else "skipped"
+        )
         return CheckOutcome(status, findings, summary)
 
 
@@ -204,7 +208,9 @@ class Work:
     built: threading.Event = field(default_factory=threading.Event)
     tested: threading.Event = field(default_factory=threading.Event)
 
-    def finding(self, kind: str, message: str, *, test: bool = False, file: str | None = None):
+    def finding(
+        self, kind: EntryType, message: str, *, test: bool = False, file: str | None = None
+    ) -> None:
         found = Finding(kind, f"{self.application.name}: {message}", self.application.name, file)
         (self.test_findings if test else self.build_findings).append(found)
 
@@ -283,6 +289,7 @@ class BuildSession:
                 self._refuse(str(exc))
                 return
             self.source_root = context.root
+            self.spec = context.spec if isinstance(context.spec, dict) else {}
             self.machine = machine_node()
             self.tools = (
                 ToolCache(self.config.cache_dir, self.config.limits, self.machine)
@@ -297,6 +304,11 @@ class BuildSession:
             threading.Thread(
                 target=self._clean_up, args=(pool, futures), name="build-cleanup"
             ).start()
+
+    @property
+    def works(self) -> list[Work]:
+        """Each application's steps and findings (for reports and benchmarks)."""
+        return list(self._works)
 
     def wait(self, phase: str) -> list[Work]:
         """The applications once each has passed ``phase`` ("built" or "tested"); after the
@@ -366,6 +378,7 @@ class BuildSession:
         home: Path,
         readable: Sequence[Path] = (),
         network: bool = False,
+        secrets: Mapping[str, str] | None = None,
     ) -> Step:
         result = run_sandboxed(
             command,
@@ -375,6 +388,7 @@ class BuildSession:
             network=network,
             env=env,
             limits=self.config.limits,
+            secrets=secrets,
         )
         return self._record(work, Step(name, shlex.join(command), result.duration, result))
 
@@ -424,7 +438,9 @@ class BuildSession:
             work.finding("Warning", warning)
         if installed.failed_step is not None:
             return self._failed(work, installed.failed_step)
-        script = next((s for s in ("gcp-build", "build") if s in project.scripts), None)
+        standard, secured = configuration_values(self.spec, work.application)
+        env = {**env, **standard}
+        script = "build" if "build" in project.scripts else None
         if script is not None:
             step = self._step(
                 work,
@@ -434,6 +450,7 @@ class BuildSession:
                 env=env,
                 home=home,
                 readable=readable,
+                secrets=secured,
             )
             if step.failed:
                 return self._failed(work, step)
@@ -456,6 +473,7 @@ class BuildSession:
             env=env,
             home=home,
             readable=readable,
+            secrets=secured,
         )
         if step.failed:
             return self._failed(work, step, test=True)
@@ -588,8 +606,11 @@ class BuildSession:
         link = sandbox_user() is not None and not self._install_scripts_command(project, toolchain)
         started = time.monotonic()
         entry = self.installs.entry(key) if key else None
+        if entry is not None and not self.installs.restore(entry, project.install_dir, link=link):
+            entry = None  # it went away meanwhile (pruned by another worker): install afresh
+            for output in install_outputs(project):
+                _remove_tree(project.install_dir / output)
         if entry is not None:
-            self.installs.restore(entry, project.install_dir, link=link)
             outcome.step = self._record(
                 work,
                 Step(
@@ -645,7 +666,8 @@ class BuildSession:
             if project.install_dir == project.folder
             else _manifest(project.install_dir)
         )
-        scripts = manifest.get("scripts") if isinstance(manifest.get("scripts"), dict) else {}
+        declared = manifest.get("scripts")
+        scripts = declared if isinstance(declared, dict) else {}
         commands = [
             shlex.join(run_script(toolchain.manager, name, lifecycle=True))
             for name in OWN_INSTALL_SCRIPTS
@@ -843,6 +865,47 @@ def node_environment(
     }
 
 
+def configuration_values(
+    spec: Mapping[str, object], application: Application
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Stand-ins for a Merchant Center application's configuration: (standard, secured).
+
+    Their builds read it (``${env:CLOUD_IDENTIFIER}`` in custom-application-config); the hosted
+    build is given the deployment's values, a preview has none. Standard keys get their
+    default or a stand-in, secured keys a stand-in that is masked in every log, and
+    ``APPLICATION_URL`` (set by the hosted service) an address that cannot resolve.
+    """
+    if application.type not in rules.MERCHANT_CENTER_TYPES:
+        return {}, {}
+    sections: list[object] = []
+    inherited = spec.get("inheritAs")
+    if isinstance(inherited, dict):
+        sections.append(inherited.get("configuration"))
+    for entry in spec.get("deployAs") or []:  # type: ignore[attr-defined]
+        if isinstance(entry, dict) and entry.get("name") == application.name:
+            sections.append(entry.get("configuration"))
+    standard: dict[str, str] = {"APPLICATION_URL": f"https://{application.name}.preview.invalid"}
+    secured: dict[str, str] = {}
+    for section in sections:
+        if not isinstance(section, dict):
+            continue
+        for kind, target in (
+            ("standardConfiguration", standard),
+            ("securedConfiguration", secured),
+        ):
+            for item in section.get(kind) or []:
+                key = item.get("key") if isinstance(item, dict) else None
+                if not isinstance(key, str) or not CONFIGURATION_KEY.fullmatch(key):
+                    continue
+                default = item.get("default")
+                stand_in = f"preview-{key.lower().replace('_', '-')}"
+                use_default = (
+                    target is standard and isinstance(default, str | int) and default != ""
+                )
+                target[key] = str(default) if use_default else stand_in
+    return standard, secured
+
+
 def write_maven_settings(home: Path, repository: Path | None) -> tuple[Path, Path]:
     """Two settings.xml files: for fetching dependencies, and for building without network.
 
@@ -894,7 +957,7 @@ def last_lines(output: str, count: int = TAIL_LINES) -> str:
     )
 
 
-def _save_step_log(run_id: object, application: str, step: Step) -> None:
+def _save_step_log(run_id: uuid.UUID | str, application: str, step: Step) -> None:
     """Keep the step's whole (capped) log with the run, from a thread of its own."""
     from connectors.models import StepLog  # noqa: PLC0415 - models load after the app registry
 
@@ -936,10 +999,10 @@ class Workspace:
 
     def __init__(self, cache_dir: Path, source: Path) -> None:
         work = cache_dir / "work"
-        work.mkdir(parents=True, exist_ok=True)
-        for folder in (cache_dir, work):
-            os.chmod(folder, 0o711)
+        cache_dir.mkdir(mode=0o711, parents=True, exist_ok=True)
         _ensure_reachable(cache_dir)
+        work.mkdir(mode=0o711, exist_ok=True)
+        os.chmod(work, 0o711)
         _remove_stale(work)
         self.path = Path(tempfile.mkdtemp(prefix="run-", dir=work))
         os.chmod(self.path, 0o711)
@@ -964,7 +1027,17 @@ class Workspace:
 
 
 def _ensure_reachable(folder: Path) -> None:
-    """A root worker's sandbox user must be able to reach the cache folder (o+x on parents)."""
+    """The cache folder is the worker's alone, and a root worker's sandbox user can reach it.
+
+    Someone else's folder (e.g. made in a shared /tmp before the worker started) could hand
+    planted installs to every build: it is refused.
+    """
+    info = os.stat(folder)
+    if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise SandboxUnavailable(
+            f"CONNECTORS_BUILD_CACHE_DIR ({folder}) must belong to the worker's user and be "
+            "writable by nobody else."
+        )
     if sandbox_user() is None:
         return
     for parent in [folder.resolve(), *folder.resolve().parents]:
@@ -1077,41 +1150,43 @@ class InstallCache:
             os.rename(staging, entry)
         except OSError:  # the same install was kept meanwhile: use that one
             _remove_tree(staging)
-        self._prune()
+        self._prune(keep=key)
         return entry if (entry / "manifest.json").is_file() else None
 
-    def restore(self, entry: Path | None, base: Path, *, link: bool) -> None:
+    def restore(self, entry: Path | None, base: Path, *, link: bool) -> bool:
+        """Put a cached install back under ``base``; False when the entry is gone or broken."""
         if entry is None:
-            return
-        outputs = json.loads((entry / "manifest.json").read_text())["outputs"]
-        for relative in outputs:
-            target = base / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [
-                    "cp",
-                    "-a",
-                    "-l" if link else "--reflink=auto",
-                    str(entry / "tree" / relative),
-                    str(target.parent),
-                ],
-                check=True,
-                capture_output=True,
-            )
-            if link:
-                _give_folders(target)
-            else:
-                subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)
-                prepare_writable(target)
+            return False
+        try:
+            outputs = json.loads((entry / "manifest.json").read_text())["outputs"]
+            for relative in outputs:
+                target = base / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source = str(entry / "tree" / relative)
+                copy = ["cp", "-a", "-l" if link else "--reflink=auto", source, str(target.parent)]
+                subprocess.run(copy, check=True, capture_output=True)
+                if link:
+                    _give_folders(target)
+                else:
+                    subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)
+                    prepare_writable(target)
+        except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
+            logger.warning("The cached install %s could not be restored", entry, exc_info=True)
+            return False
         prepare_writable_parents(base, outputs)
+        return True
 
-    def _prune(self) -> None:
+    def _prune(self, *, keep: str) -> None:
+        """Drop the least recently used entries beyond the limit (never ``keep``)."""
         entries = sorted(
-            (e for e in self.folder.iterdir() if not e.name.startswith(".")),
+            (e for e in self.folder.iterdir() if not e.name.startswith(".") and e.name != keep),
             key=lambda e: e.stat().st_mtime,
         )
-        for old in entries[: max(0, len(entries) - self.max_entries)]:
-            _remove_tree(old)
+        for old in entries[: max(0, len(entries) + 1 - self.max_entries)]:
+            trash = self.folder / f".trash-{uuid.uuid4().hex}"
+            with contextlib.suppress(OSError):  # another worker took it first
+                os.rename(old, trash)
+                _remove_tree(trash)
 
 
 def _install_inputs(install_dir: Path) -> list[Path]:

@@ -190,8 +190,8 @@ def reachable_folder(prefix: str) -> Path:
     return path
 
 
-@pytest.fixture
-def build_cache(settings) -> Iterator[Path]:
+@pytest.fixture(name="build_cache")
+def build_cache_folder(settings) -> Iterator[Path]:
     folder = reachable_folder("build-cache-test-")
     settings.CONNECTORS_BUILD_CACHE_DIR = folder
     yield folder
@@ -567,3 +567,44 @@ def test_gradle_without_gradle_on_the_worker_is_a_warning(build_cache, repositor
     assert messages(built)["service"][0][0] == "Warning"
     assert "no Gradle" in messages(built)["service"][0][1]
     assert tested.status == "skipped"
+
+
+def test_a_build_cache_folder_others_can_write_to_is_refused(build_cache, repository):
+    os.chmod(build_cache, 0o777)  # anyone could plant an install in it
+    built, tested = run_build_and_tests(repository(one_service()))
+    assert built.status == "failed" and tested.status == "skipped"
+    ((kind, message),) = messages(built)["service"]
+    assert kind == "Error" and "the build sandbox is not available" in message
+    assert "writable by nobody else" in message
+
+
+def test_a_merchant_center_build_gets_its_configuration_with_secured_values_masked(
+    build_cache, repository
+):
+    spec = """\
+deployAs:
+  - name: view
+    applicationType: merchant-center-custom-view
+    configuration:
+      standardConfiguration:
+        - key: CUSTOM_VIEW_ID
+          description: The custom view's id
+          required: true
+        - key: CLOUD_IDENTIFIER
+          description: The region
+          default: gcp-eu
+      securedConfiguration:
+        - key: API_SECRET
+          description: A secret of the partner
+"""
+    show = (
+        "node -e \"const e = process.env; console.log(['SEEN', e.CLOUD_IDENTIFIER, "
+        "e.CUSTOM_VIEW_ID, e.API_SECRET, e.APPLICATION_URL].join(' ')); process.exit(3)\""
+    )
+    files = {"connect.yaml": spec}
+    files.update(node_application("view", scripts={"build": show}, sources={"index.js": ""}))
+    built, _ = run_build_and_tests(repository(files))
+    ((kind, message),) = messages(built)["view"]
+    assert kind == "Error" and "exit code 3" in message
+    assert "SEEN gcp-eu preview-custom-view-id **** https://view.preview.invalid" in message
+    assert "preview-api-secret" not in message

@@ -11,7 +11,11 @@ from connectors import pipelines, samples
 from connectors.checks.build import build_checks
 from connectors.models import ConnectorStaged, PipelineRun, ReportEntry, StepLog
 from tests.conftest import draft_body
-from tests.connectors.checks.test_build import SERVICE_TEST, build_cache, one_service  # noqa: F401
+from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_folder: a fixture
+    SERVICE_TEST,
+    build_cache_folder,
+    one_service,
+)
 from tests.connectors.views.conftest import make_certifier, make_user, signed_in
 
 pytestmark = [
@@ -20,8 +24,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def previewed(api, tmp_path, build_cache, django_capture_on_commit_callbacks):  # noqa: F811
+@pytest.fixture(name="previewed")
+def previewed_draft(api, tmp_path, build_cache, django_capture_on_commit_callbacks):
     """Run a preview with the build checks on a connector of ours; the draft afterwards."""
 
     def preview(files: dict[str, str]) -> ConnectorStaged:

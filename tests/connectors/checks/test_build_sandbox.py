@@ -22,12 +22,12 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from connectors.models import ReportEntry, StepLog
-from tests.connectors.checks.test_build import (  # noqa: F401 - fixtures
-    build_cache,
+from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_folder: a fixture
+    build_cache_folder,
     connect_yaml,
     node_application,
 )
-from tests.connectors.checks.test_build_logs import previewed  # noqa: F401 - fixture
+from tests.connectors.checks.test_build_logs import previewed_draft  # noqa: F401 - a fixture
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
@@ -57,7 +57,7 @@ def report(draft) -> str:
     return "\n".join(f"{title}: {message}" for title, message in entries)
 
 
-def assert_clean(draft, build_cache: Path, marker: str | None = None) -> None:  # noqa: F811
+def assert_clean(draft, build_cache: Path, marker: str | None = None) -> None:
     """The run ended, its workspace is gone and none of its processes live on."""
     assert draft.is_previewable in {"true", "false"}
     assert list((build_cache / "work").iterdir()) == []
@@ -69,7 +69,7 @@ def assert_clean(draft, build_cache: Path, marker: str | None = None) -> None:  
 def test_the_worker_environment_and_secrets_are_not_readable(
     previewed,
     build_cache,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     monkeypatch.setenv("DATABASE_URL", "postgres://workbench:hunter2-secret@127.0.0.1/workbench")
     script = """
@@ -89,7 +89,7 @@ console.log('SECRET_KEY', String(process.env.SECRET_KEY));
     assert_clean(draft, build_cache)
 
 
-def test_files_outside_the_checkout_cannot_be_written(previewed, build_cache):  # noqa: F811
+def test_files_outside_the_checkout_cannot_be_written(previewed, build_cache):
     outside = Path(tempfile.mkdtemp(prefix="escape-target-"))
     os.chmod(outside, 0o777)
     project_file = Path(django_settings.BASE_DIR) / f"escaped-{uuid.uuid4().hex[:6]}"
@@ -117,7 +117,7 @@ process.exit(written ? 0 : 1);
 
 def test_the_database_redis_and_the_outside_are_unreachable_during_the_build(
     previewed,
-    build_cache,  # noqa: F811
+    build_cache,
 ):
     database = connection.settings_dict
     targets = [
@@ -152,7 +152,7 @@ for (const [host, port] of targets) {{
     assert_clean(draft, build_cache)
 
 
-def test_a_fork_bomb_is_contained(previewed, build_cache, settings):  # noqa: F811
+def test_a_fork_bomb_is_contained(previewed, build_cache, settings):
     settings.CONNECTORS_BUILD_PROCESSES = 64
     settings.CONNECTORS_BUILD_STEP_SECONDS = 20
     marker = f"bomb{uuid.uuid4().hex[:6]}"
@@ -171,7 +171,7 @@ child.on('exit', () => process.exit(0));
 def test_gigabytes_of_output_are_cut_and_the_step_stopped(
     previewed,
     build_cache,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.CONNECTORS_BUILD_OUTPUT_BYTES = 64 * 1024
     script = """
@@ -191,7 +191,7 @@ write();
 def test_a_build_sleeping_past_the_time_limit_is_stopped(
     previewed,
     build_cache,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.CONNECTORS_BUILD_STEP_SECONDS = 6
     marker = f"{600 + uuid.uuid4().int % 300}"
