@@ -214,6 +214,8 @@ def publish(change: Change, action: schemas.Publish) -> None:
         raise ConnectorStagedInCertification(
             "The connector is being certified: wait for the certifier's decision."
         )
+    if draft.status == Status.PROCESSING:  # set by an earlier publish of this same update
+        raise InvalidOperation("An update may publish only once: it already has a publish action.")
     connector = production_connector(draft)
     if (
         action.certification

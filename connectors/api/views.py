@@ -14,7 +14,7 @@ from ..errors import InvalidQueryParam
 from ..parsing import load_json, parse_draft, parse_update
 from ..representations import connector_representation, draft_representation
 from ..update_actions import Actor, apply_update_actions
-from ..values import MAX_INT32, ascii_integer
+from ..values import KEY_PATTERN, MAX_INT32, ascii_integer
 from . import query
 from .authentication import require
 
@@ -87,17 +87,27 @@ def drafts(request: Request) -> Response:
     return Response(_paged(total, page, [draft_representation(d) for d in rows]))
 
 
+def _reference(suffix: str) -> OpenApiParameter:
+    """The path's id (a UUID, so that "drafts" or "search" is never read as one) or key."""
+    if suffix == "ById":
+        return OpenApiParameter("id", {"type": "string", "format": "uuid"}, OpenApiParameter.PATH)
+    key = {"type": "string", "pattern": KEY_PATTERN}
+    return OpenApiParameter("key", key, OpenApiParameter.PATH)
+
+
 def _draft_view(suffix: str):
     """The same view for ``/{id}`` and ``/key={key}``, with an operation id each."""
 
     @extend_schema(
         methods=["GET"],
         operation_id=f"getConnectorStaged{suffix}",
+        parameters=[_reference(suffix)],
         responses={200: schemas.ConnectorStaged, **ERRORS},
     )
     @extend_schema(
         methods=["POST"],
         operation_id=f"updateConnectorStaged{suffix}",
+        parameters=[_reference(suffix)],
         request=schemas.ConnectorStagedUpdate,
         responses={201: schemas.ConnectorStaged, **ERRORS},
     )
@@ -105,11 +115,12 @@ def _draft_view(suffix: str):
         methods=["DELETE"],
         operation_id=f"deleteConnectorStaged{suffix}",
         parameters=[
+            _reference(suffix),
             OpenApiParameter(
                 "version",
                 {"type": "integer", "minimum": 1, "maximum": MAX_INT32},
                 description="checked like an update's",
-            )
+            ),
         ],
         responses={200: schemas.ConnectorStaged, **ERRORS},
     )
@@ -122,7 +133,9 @@ def _draft_view(suffix: str):
 
 def _connector_view(suffix: str):
     @extend_schema(
-        operation_id=f"getConnector{suffix}", responses={200: schemas.Connector, **ERRORS}
+        operation_id=f"getConnector{suffix}",
+        parameters=[_reference(suffix)],
+        responses={200: schemas.Connector, **ERRORS},
     )
     @api_view(["GET", "HEAD"])
     def view(request: Request, **ref: str) -> Response:

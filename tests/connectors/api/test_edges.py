@@ -128,3 +128,15 @@ def test_publish_without_certification_is_invalid_json_input(api, create_draft):
         "actions -> 0 -> certification: Missing required value."
     )
     assert ConnectorStaged.objects.get(id=draft["id"]).status == "Draft"
+
+
+def test_two_publish_actions_in_one_update_are_refused_not_a_500(api, create_draft):
+    draft = create_draft()
+    actions = [
+        {"action": "publish", "certification": False},
+        {"action": "publish", "certification": True},
+    ]
+    response = api.post(f"/connectors/drafts/{draft['id']}", {"version": 1, "actions": actions})
+    body = error_of(response, 400, "InvalidOperation")
+    assert "only once" in body["message"]
+    assert ConnectorStaged.objects.get(id=draft["id"]).status == "Draft"

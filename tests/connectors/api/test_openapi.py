@@ -42,4 +42,8 @@ def test_schema_lists_every_endpoint_with_its_shapes(db):
 def test_docs_page_is_served(db):
     response = Client().get("/api/docs/")
     assert response.status_code == 200
-    assert b"/api/schema/" in response.content
+    # The page's own script (served from here, within the CSP) loads the schema.
+    assert b'<script src="/api/docs/?script="></script>' in response.content
+    script = Client().get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert b"/api/schema/" in script.content

@@ -4,9 +4,11 @@ access tokens at rest, and introspection across projects."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 from oauth2_provider.models import AccessToken
 
@@ -62,7 +64,7 @@ def test_access_tokens_are_stored_only_as_their_checksum(manager_credentials):
     token = issue_token(manager_credentials)
     row = AccessToken.objects.get(application__client_id=manager_credentials.client_id)
     assert row.token == ""
-    assert row.token_checksum == hashlib.sha256(token.encode()).hexdigest()
+    assert row.token_checksum == sha256(token)
     assert ApiCaller(token).get("/connectors/drafts").status_code == 200
 
 
@@ -92,3 +94,21 @@ def test_a_revoked_client_cannot_introspect(manager_credentials):
         "/oauth/introspect", {"token": token}, headers={"Authorization": manager_credentials.basic}
     )
     assert response.status_code == 401
+
+
+def test_tokens_stored_in_plain_before_are_blanked_by_the_migration_and_still_work(
+    manager_credentials,
+):
+    token = issue_token(manager_credentials)
+    # A row as django-oauth-toolkit wrote it before: the token itself beside its checksum.
+    AccessToken.objects.filter(token_checksum=sha256(token)).update(token=token)
+    migration = importlib.import_module("connectors.migrations.0005_access_tokens_at_rest")
+
+    migration.forget_plain_tokens(django_apps, None)
+
+    assert AccessToken.objects.get(token_checksum=sha256(token)).token == ""
+    assert ApiCaller(token).get("/connectors/drafts").status_code == 200
+
+
+def sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
