@@ -261,11 +261,7 @@ class Bubblewrap:
         user = sandbox_user()
         if user is None:
             return
-        uid, gid = user
-        os.chown(path, uid, gid)
-        for folder, folders, files in os.walk(path):
-            for name in (*folders, *files):
-                os.lchown(os.path.join(folder, name), uid, gid)
+        subprocess.run(["chown", "-R", "-h", f"{user[0]}:{user[1]}", str(path)], check=True)
 
     def run(self, invocation: Invocation) -> SandboxResult:
         passed: list[int] = []

@@ -1168,7 +1168,6 @@ class InstallCache:
                 if link:
                     _give_folders(target)
                 else:
-                    subprocess.run(["chmod", "-R", "u+w", str(target)], check=True)
                     prepare_writable(target)
         except (OSError, ValueError, KeyError, subprocess.CalledProcessError):
             logger.warning("The cached install %s could not be restored", entry, exc_info=True)
@@ -1225,16 +1224,10 @@ def install_outputs(project: NodeProject) -> list[str]:
 
 
 def _freeze(tree: Path) -> None:
-    """Cached files belong to the worker and are read-only: no sandbox can change them."""
-    for current, folders, files in os.walk(tree):
-        os.lchown(current, 0, 0)
-        os.chmod(current, 0o755)
-        for name in (*folders, *files):
-            path = os.path.join(current, name)
-            os.lchown(path, 0, 0)
-            if name in files and not os.path.islink(path):
-                mode = os.stat(path).st_mode
-                os.chmod(path, 0o555 if mode & 0o111 else 0o444)
+    """Cached files belong to the worker and only it may write them: the sandbox's user, an
+    "other" to them, reads the hard links it is handed but cannot change what other runs get."""
+    subprocess.run(["chown", "-R", "-h", "0:0", str(tree)], check=True)
+    subprocess.run(["chmod", "-R", "go-w,a+rX", str(tree)], check=True)
 
 
 def _give_folders(target: Path) -> None:
@@ -1242,12 +1235,10 @@ def _give_folders(target: Path) -> None:
     user = sandbox_user()
     if user is None:
         return
-    for current, folders, _files in os.walk(target):
-        os.lchown(current, *user)
-        for name in folders:
-            path = os.path.join(current, name)
-            if os.path.islink(path):
-                os.lchown(path, *user)
+    owner = f"{user[0]}:{user[1]}"
+    subprocess.run(
+        ["find", str(target), "-type", "d", "-exec", "chown", owner, "{}", "+"], check=True
+    )
 
 
 def prepare_writable_parents(base: Path, outputs: Sequence[str]) -> None:
