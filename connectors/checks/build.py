@@ -22,9 +22,9 @@ Node applications:
   ``CI=true``, unless it is npm's placeholder;
 - the install is cached by its inputs (lockfile, package.json files, npm/yarn/pnpm
   configuration), the Node version and the package manager and its version. The cached copy
-  is taken before any of the repository's code runs. A root worker hands it back as
-  read-only hard links (the sandbox's user cannot change a cached file); otherwise, or when
-  install scripts will run, as a copy.
+  is taken before any of the repository's code runs. A root worker hands it back as hard
+  links to files it owns, which the sandbox's user can read but not change; otherwise, or
+  when install scripts will run, as a copy.
 
 Maven applications: dependencies fetched with network (``mvn dependency:go-offline``; the
 local repository is cached by the pom files), then ``mvn -DskipTests package`` and ``mvn
@@ -291,11 +291,9 @@ class BuildSession:
             self.source_root = context.root
             self.spec = context.spec if isinstance(context.spec, dict) else {}
             self.machine = machine_node()
-            self.tools = (
-                ToolCache(self.config.cache_dir, self.config.limits, self.machine)
-                if (self.machine)
-                else None
-            )
+            self.tools = None
+            if self.machine is not None:
+                self.tools = ToolCache(self.config.cache_dir, self.config.limits, self.machine)
             self.installs = InstallCache(
                 self.config.cache_dir / "installs", self.config.cache_entries
             )
@@ -398,13 +396,13 @@ class BuildSession:
             _save_step_log(self.run_id, work.application.name, step)
         return step
 
-    def _failed(self, work: Work, step: Step, *, test: bool = False, advice: str = "") -> None:
+    def _failed(self, work: Work, step: Step, *, test: bool = False) -> None:
         assert step.result is not None
         tail = last_lines(step.result.output)
         where = f"`{step.command}`" if step.command else step.name
         message = (
             f"the {step.name} step failed ({step.result.ending()}) after {step.seconds:.1f} s: "
-            f"{where}.{advice}"
+            f"{where}."
             + (f" Last lines of its output:\n{tail}" if tail else " It printed nothing.")
         )
         work.finding("Error", message, test=test)
