@@ -4,8 +4,8 @@ Claiming and releasing are conditional UPDATEs (``… WHERE status = … AND cla
 0 rows changed means another certifier was first, which is a conflict to show, not a
 crash. Approving and rejecting lock the draft row (``SELECT … FOR UPDATE``), check that
 the caller holds the claim and that the draft is still the version they reviewed, then
-move it through ``connectors.state`` like every other status change. Each step bumps the
-draft's version, records a DraftEvent and, after commit, publishes the draft's event.
+move it through ``connectors.state`` like every other status change. Each step commits
+through ``connectors.drafts`` (version, history event, live event after commit).
 """
 
 from __future__ import annotations
@@ -17,20 +17,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors import schemas
+from connectors.drafts import Actor, Change, commit, publish_to_production, record, set_status
 from connectors.errors import ConcurrentModification, ConnectError, ResourceNotFound
 from connectors.models import ConnectorStaged, DraftEvent
 from connectors.parsing import parse
-from connectors.services import publish_to_production
 from connectors.state import Status, ensure_transition
-from connectors.update_actions import (
-    HANDLERS,
-    Actor,
-    Change,
-    differs_from_connector,
-    publish_draft_event,
-    record_event,
-    set_status,
-)
+from connectors.update_actions import HANDLERS
 
 from .selectors import QUEUE_STATUSES
 
@@ -55,10 +47,6 @@ def _queued(draft_id: Any) -> ConnectorStaged:
     if draft is None:
         raise _not_found(draft_id)
     return draft
-
-
-def _after_commit(draft_id: Any) -> None:
-    transaction.on_commit(lambda: publish_draft_event(draft_id, "state"))
 
 
 def claim(*, draft_id: Any, actor: Actor) -> ConnectorStaged:
@@ -86,13 +74,12 @@ def claim(*, draft_id: Any, actor: Actor) -> ConnectorStaged:
             holder = current.claimed_by.get_username()
             raise CertificationConflict(f"{holder} has already claimed this draft.")
         draft = ConnectorStaged.objects.get(id=draft_id)
-        record_event(
+        record(
             draft,
             kind=DraftEvent.Kind.STATE,
             actor=actor.label,
             summary="claimed for certification",
         )
-        _after_commit(draft.id)
     return draft
 
 
@@ -118,10 +105,9 @@ def release(*, draft_id: Any, actor: Actor) -> ConnectorStaged:
             _queued(draft_id)
             raise CertificationConflict("Only the certifier who claimed this draft can release it.")
         draft = ConnectorStaged.objects.get(id=draft_id)
-        record_event(
+        record(
             draft, kind=DraftEvent.Kind.STATE, actor=actor.label, summary="released to the queue"
         )
-        _after_commit(draft.id)
     return draft
 
 
@@ -149,20 +135,9 @@ def _locked_for_decision(*, draft_id: Any, version: int, actor: Actor) -> Connec
 
 
 def _save_decision(change: Change, *, summary: str, details: dict[str, Any]) -> None:
-    draft = change.draft
     change.set("claimed_by", None)
     change.set("claimed_at", None)
-    draft.version += 1
-    draft.has_changes = differs_from_connector(draft)
-    draft.save(update_fields=[*change.changed, "version", "has_changes", "last_modified_at"])
-    record_event(
-        draft,
-        kind=DraftEvent.Kind.DECISION,
-        actor=change.actor.label,
-        summary=summary,
-        details=details,
-    )
-    _after_commit(draft.id)
+    commit(change, kind=DraftEvent.Kind.DECISION, summary=summary, details=details)
 
 
 def approve(*, draft_id: Any, version: int, actor: Actor) -> ConnectorStaged:

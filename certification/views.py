@@ -20,11 +20,11 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from connectors.drafts import Actor, production_connector
 from connectors.errors import ConcurrentModification, ConnectError, ResourceNotFound
 from connectors.forms import GENERAL, errors_by_field
 from connectors.models import ConnectorStaged, Project
 from connectors.state import Report, Status
-from connectors.update_actions import Actor, production_connector
 from connectors.views import (
     HISTORY_LIMIT,
     HtmxHttpRequest,

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from .drafts import Actor
 from .models import (
     ApiClient,
     Connector,
@@ -27,7 +28,6 @@ from .services import (
     revoke_api_client,
     rotate_api_client_secret,
 )
-from .update_actions import Actor
 from .values import SCOPE_NAMES
 
 

@@ -33,16 +33,17 @@ from .checks.base import (
     Finding,
     TransientCheckError,
 )
+from .drafts import Actor, Change, commit, publish_draft_event, publish_to_production, set_status
 from .errors import GitRepositoryNotReachable
-from .models import ConnectorStaged, PipelineRun, ReportEntry
+from .models import ConnectorStaged, DraftEvent, PipelineRun, ReportEntry
 from .state import EntryType, Previewable, Report, Status, ensure_preview_transition
-from .update_actions import differs_from_connector, publish_draft_event, record_event, set_status
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
 # Seconds a new run is given for its first send before the sweep treats it as never sent.
 SEND_GRACE_SECONDS = 10
+PIPELINE = Actor(label="pipeline")  # who the history names for a run's outcome
 State = PipelineRun.State
 
 
@@ -237,8 +238,6 @@ def finish(run: ClaimedRun, *, succeeded: bool, state: str | None = None) -> boo
     Locks the draft row. Publishing success creates/updates the production Connector
     (private publish) or sends the draft to certification.
     """
-    from .services import publish_to_production  # noqa: PLC0415
-
     final_state = state or (State.SUCCEEDED if succeeded else State.FAILED)
     with transaction.atomic():
         draft = (
@@ -252,21 +251,17 @@ def finish(run: ClaimedRun, *, succeeded: bool, state: str | None = None) -> boo
         )
         if draft is None or not ended:
             return False
-        changed: list[str] = []
+        change = Change(draft=draft, actor=PIPELINE)
         if run.report == Report.PREVIEW:
             if draft.preview_run_id != run.run_id:
                 return False
             outcome = Previewable.TRUE if succeeded else Previewable.FALSE
             ensure_preview_transition(draft.is_previewable, outcome)
-            draft.is_previewable = outcome
-            changed = ["is_previewable"]
+            change.set("is_previewable", outcome)
             summary = f"preview {'succeeded' if succeeded else 'failed'}"
         else:
             if draft.publish_run_id != run.run_id or draft.status != Status.PROCESSING:
                 return False
-            from .update_actions import Actor, Change  # noqa: PLC0415
-
-            change = Change(draft=draft, actor=Actor(label="pipeline"), snapshots={})
             if not succeeded:
                 set_status(change, Status.FAILED)
             elif run.certification:
@@ -274,13 +269,8 @@ def finish(run: ClaimedRun, *, succeeded: bool, state: str | None = None) -> boo
             else:
                 set_status(change, Status.PUBLISHED)
                 publish_to_production(draft=draft, certified=False)
-            changed = list(change.changed)
             summary = f"publishing ended: {draft.status}"
-        draft.version += 1
-        draft.has_changes = differs_from_connector(draft)
-        draft.save(update_fields=[*changed, "version", "has_changes", "last_modified_at"])
-        record_event(draft, kind="state", actor="pipeline", summary=summary)
-    transaction.on_commit(lambda: publish_draft_event(run.draft_id, "state"))
+        commit(change, kind=DraftEvent.Kind.STATE, summary=summary)
     return True
 
 

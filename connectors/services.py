@@ -12,21 +12,21 @@ from django.utils import timezone
 from oauth2_provider.models import Application
 
 from . import schemas
+from .drafts import Actor, Change, commit, publish_draft_event, record
 from .errors import ConcurrentModification, DuplicateField
 from .models import (
-    SHARED_FIELDS,
     ApiClient,
-    Connector,
-    ConnectorAccess,
     ConnectorStaged,
     DraftEvent,
     PipelineRun,
     Project,
 )
 from .oauth import forget_recent_tokens
+from .pipelines import fail_run
 from .selectors import attach_details, draft_lookup, drafts_of, not_found
 from .snapshots import read_repository_snapshot
-from .update_actions import Actor, publish_draft_event, record_event
+from .state import Previewable, Report, Status
+from .update_actions import new_run
 from .values import integration_mask
 
 
@@ -72,12 +72,11 @@ def create_draft(
     try:
         with transaction.atomic():
             row.save(force_insert=True)
-            record_event(row, kind=DraftEvent.Kind.CREATED, actor=actor.label, summary="created")
+            record(row, kind=DraftEvent.Kind.CREATED, actor=actor.label, summary="created")
     except IntegrityError as exc:
         if draft.key is not None and ConnectorStaged.objects.filter(key=draft.key).exists():
             raise DuplicateField(field="key", value=draft.key) from exc
         raise
-    transaction.on_commit(lambda: publish_draft_event(row.id, "created"))
     return attach_details([row])[0]
 
 
@@ -173,40 +172,12 @@ def ensure_project(*, key: str, region: str | None = None) -> Project:
     return project
 
 
-def publish_to_production(*, draft: ConnectorStaged, certified: bool) -> Connector:
-    """Create or update the production Connector from the draft (caller holds the draft lock).
-
-    The Connector takes every shared field (a public certification makes the draft
-    non-private first), its version goes up by one on each publish, and its access list
-    mirrors ``privateProjects``. A certified Connector is listed.
-    """
-    connector = Connector.objects.filter(staged=draft).first()
-    if connector is None:
-        connector = Connector(staged=draft, project=draft.project, version=0)
-    for name in SHARED_FIELDS:
-        setattr(connector, name, getattr(draft, name))
-    connector.version += 1
-    connector.certified = certified or connector.certified
-    connector.listed = certified or connector.listed
-    connector.save()
-    ConnectorAccess.objects.filter(connector=connector).delete()
-    ConnectorAccess.objects.bulk_create(
-        ConnectorAccess(connector=connector, project_identifier=identifier)
-        for identifier in dict.fromkeys(draft.private_projects)
-    )
-    draft.connector = connector
-    return connector
-
-
 def rerun_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
     """Support: start the draft's pending preview and/or processing publish again.
 
     Supersedes the current run (its worker, if alive, stops writing), clears its report,
     bumps the version and enqueues a fresh run after commit. Returns the reports restarted.
     """
-    from .state import Previewable, Report, Status  # noqa: PLC0415
-    from .update_actions import Change, new_run  # noqa: PLC0415
-
     restarted = []
     with transaction.atomic():
         draft = ConnectorStaged.objects.select_for_update(no_key=True).get(id=draft_id)
@@ -225,23 +196,16 @@ def rerun_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
             restarted.append("publishing")
         if not restarted:
             return []
-        draft.version += 1
-        draft.save(update_fields=[*change.changed, "version", "last_modified_at"])
-        record_event(
-            draft,
+        commit(
+            change,
             kind=DraftEvent.Kind.STATE,
-            actor=actor.label,
             summary=f"{' and '.join(restarted)} run restarted by support",
         )
-        for callback in change.after_commit:
-            transaction.on_commit(callback)
     return restarted
 
 
 def fail_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
     """Support: end the draft's pending preview and/or processing publish as failed."""
-    from .pipelines import fail_run  # noqa: PLC0415
-
     draft = ConnectorStaged.objects.get(id=draft_id)
     failed = []
     message = f"The run was stopped by support ({actor.label})."

@@ -7,9 +7,7 @@ check, the lock while publishing and every value rule exist once.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +15,14 @@ from django.utils import timezone
 from pydantic import BaseModel
 
 from . import schemas
+from .drafts import (
+    Actor,
+    Change,
+    commit,
+    differs_from_connector,
+    production_connector,
+    set_status,
+)
 from .errors import (
     ConcurrentModification,
     ConnectorAlreadyCertified,
@@ -26,8 +32,6 @@ from .errors import (
     InvalidOperation,
 )
 from .models import (
-    SHARED_FIELDS,
-    Connector,
     ConnectorStaged,
     DraftEvent,
     PipelineRun,
@@ -36,35 +40,8 @@ from .models import (
 )
 from .selectors import draft_lookup, drafts_of, not_found
 from .snapshots import RepositorySnapshot, check_repository_values, read_repository_snapshot
-from .state import Previewable, Report, Status, ensure_preview_transition, ensure_transition
+from .state import Previewable, Report, Status, ensure_preview_transition
 from .values import integration_mask
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks for a change: an API client's project or a signed-in user."""
-
-    label: str  # the comment ``userId`` and the name in the history
-    user: Any = None  # a django User, when a person acts
-    is_certifier: bool = False
-
-
-@dataclass
-class Change:
-    """What one request does besides changing fields, collected while handlers run."""
-
-    draft: ConnectorStaged
-    actor: Actor
-    snapshots: dict[tuple[str, str], RepositorySnapshot]
-    changed: set[str] = field(default_factory=set)
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-    followups: list[Callable[[ConnectorStaged], None]] = field(default_factory=list)
-
-    def set(self, name: str, value: Any) -> None:
-        if getattr(self.draft, name) != value:
-            setattr(self.draft, name, value)
-            self.changed.add(name)
-
 
 Handler = Callable[[Change, Any], None]
 HANDLERS: dict[str, Handler] = {}
@@ -242,27 +219,6 @@ def unlist(change: Change, action: schemas.Unlist) -> None:
     change.followups.append(hide)
 
 
-def set_status(change: Change, status: str) -> None:
-    ensure_transition(change.draft.status, status)
-    change.set("status", status)
-    change.set("status_changed_at", timezone.now())
-
-
-def production_connector(draft: ConnectorStaged) -> Connector | None:
-    try:
-        return draft.connector
-    except Connector.DoesNotExist:
-        return None
-
-
-def differs_from_connector(draft: ConnectorStaged) -> bool:
-    """``hasChanges``: does the draft differ from its production Connector?"""
-    connector = production_connector(draft)
-    if connector is None:
-        return False
-    return any(getattr(draft, name) != getattr(connector, name) for name in SHARED_FIELDS)
-
-
 def new_run(change: Change, report: str, *, certification: bool) -> PipelineRun:
     """A fresh run replaces the report's entries; its task is sent after commit."""
     draft = change.draft
@@ -325,19 +281,6 @@ def snapshots_for(
     return snapshots
 
 
-def record_event(
-    draft: ConnectorStaged, *, kind: str, actor: str, summary: str, details: dict | None = None
-) -> None:
-    DraftEvent.objects.create(
-        draft=draft,
-        kind=kind,
-        actor=actor,
-        summary=summary[:1024],
-        details=details or {},
-        version=draft.version,
-    )
-
-
 def apply_update_actions(
     *,
     projects: Project | Any,
@@ -393,25 +336,10 @@ def apply_update_actions(
         for action in actions:
             HANDLERS[action.action](change, action)  # type: ignore[attr-defined]
 
-        draft.version += 1
-        draft.has_changes = differs_from_connector(draft)
-        draft.save(update_fields=[*change.changed, "version", "has_changes", "last_modified_at"])
-        for followup in change.followups:
-            followup(draft)
-        record_event(
-            draft,
+        commit(
+            change,
             kind=DraftEvent.Kind.UPDATED,
-            actor=actor.label,
             summary=", ".join(names),
             details={"actions": [a.model_dump(mode="json") for a in requested]},
         )
-        for callback in change.after_commit:
-            transaction.on_commit(callback)
-        transaction.on_commit(lambda: publish_draft_event(draft.id, "updated"))
     return draft
-
-
-def publish_draft_event(draft_id: uuid.UUID, kind: str) -> None:
-    from .events import publish_event  # noqa: PLC0415
-
-    publish_event(draft_id, {"kind": kind})

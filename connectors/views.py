@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from . import schemas
+from .drafts import Actor, production_connector
 from .errors import ConcurrentModification, ConnectError, ResourceNotFound
 from .forms import (
     CREATOR_FIELDS,
@@ -53,7 +54,7 @@ from .roles import is_certifier
 from .selectors import Page, get_draft, query_drafts
 from .services import create_draft, delete_draft
 from .state import Report, Status
-from .update_actions import Actor, apply_update_actions, production_connector
+from .update_actions import apply_update_actions
 from .values import INTEGRATION_TYPES, REGIONS, ascii_integer
 
 DRAFT_PAGE = "connectors/draft_detail.html"

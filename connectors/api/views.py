@@ -10,10 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import schemas, selectors, services
+from ..drafts import Actor
 from ..errors import InvalidQueryParam
 from ..parsing import load_json, parse_draft, parse_update
 from ..representations import connector_representation, draft_representation
-from ..update_actions import Actor, apply_update_actions
+from ..update_actions import apply_update_actions
 from ..values import KEY_PATTERN, MAX_INT32, ascii_integer
 from . import query
 from .authentication import require

@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from certification import services
 from certification.models import CertificationComment
+from connectors.drafts import Actor, publish_to_production
 from connectors.models import Connector, DraftEvent
 from connectors.representations import connector_representation
-from connectors.services import publish_to_production
 from connectors.state import Status
-from connectors.update_actions import Actor
 from tests.connectors.views.conftest import HTMX, move_to, signed_in
 
 

@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from certification import services as certification
 from connectors import pipelines, samples
+from connectors.drafts import Actor
 from connectors.models import ApiClient, ConnectorStaged, PipelineRun, Project
 from connectors.oauth import check_client_secret
 from connectors.parsing import parse_draft, parse_update
@@ -41,7 +42,7 @@ from connectors.services import (
     rotate_api_client_secret,
 )
 from connectors.state import EntryType
-from connectors.update_actions import Actor, apply_update_actions
+from connectors.update_actions import apply_update_actions
 
 DEFAULT_PASSWORD = "workbench-demo"
 PROJECT_KEY = "demo-shop"

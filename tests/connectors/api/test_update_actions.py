@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.drafts import publish_to_production
 from connectors.models import Connector, ConnectorStaged
-from connectors.services import publish_to_production
 from connectors.state import Previewable, Status
 
 

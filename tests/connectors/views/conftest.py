@@ -9,11 +9,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
+from connectors.drafts import Actor
 from connectors.models import ConnectorStaged, Project
 from connectors.parsing import parse_draft
 from connectors.roles import CERTIFIERS_GROUP
 from connectors.services import create_draft
-from connectors.update_actions import Actor
 from tests.conftest import draft_body
 
 PASSWORD = "correct horse battery staple"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from certification.models import CertificationComment
+from connectors.drafts import publish_to_production
 from connectors.models import Connector, ConnectorStaged, PipelineRun
-from connectors.services import publish_to_production
 from connectors.state import Status
 
 from .conftest import HTMX, move_to

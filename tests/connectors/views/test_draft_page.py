@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from connectors.drafts import Actor
 from connectors.models import DraftEvent
 from connectors.parsing import parse_update
 from connectors.state import Status
-from connectors.update_actions import Actor, apply_update_actions
+from connectors.update_actions import apply_update_actions
 
 from .conftest import HTMX, move_to
 
