@@ -415,7 +415,9 @@ def print_table(results: list[Preview]) -> None:
             where = f"{f.file or '-'}:{f.line}" if f.line else (f.file or "-")
             text = " ".join(f.message.split())
             print(f"  {f.type:7} {SHORT_NAMES.get(f.check, f.check):9} {where}  [{f.kind}]")
-            print(f"          {text[:300]}")
+            # A build step's message ends with its output's last lines: keep both ends.
+            shown = text if len(text) <= 600 else f"{text[:250]} … {text[-350:]}"
+            print(f"          {shown}")
     previews = [r for r in results if r.verdict in ("true", "false")]
     if previews:
         total = sum(r.seconds for r in previews)
