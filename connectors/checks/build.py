@@ -25,6 +25,8 @@ Node applications:
   is taken before any of the repository's code runs. A root worker hands it back as hard
   links to files it owns, which the sandbox's user can read but not change; otherwise, or
   when install scripts will run, as a copy.
+- the build's and tests' temporary folder (``TMPDIR``: Jest's transform cache) is kept by the
+  content of the whole checkout, so a preview of the very same files gets it back.
 
 Maven applications: dependencies fetched with network (``mvn dependency:go-offline``; the
 local repository is cached by the pom files), then ``mvn -DskipTests package`` and ``mvn
@@ -36,6 +38,7 @@ assemble`` and ``test`` when the worker has Gradle; otherwise a Warning.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -44,7 +47,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -52,6 +54,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -93,7 +96,7 @@ logger = logging.getLogger(__name__)
 
 TAIL_LINES = 25
 TAIL_LINE_CHARACTERS = 400
-STALE_WORKSPACE_SECONDS = 6 * 3600
+MAX_SLOTS = 256  # builds at once on one machine, all workers together
 SYSTEM_CERTIFICATES = Path("/etc/ssl/certs/ca-certificates.crt")
 CONFIGURATION_KEY = re.compile(r"[A-Za-z0-9_]{2,256}")
 OWN_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
@@ -297,6 +300,9 @@ class BuildSession:
             self.installs = InstallCache(
                 self.config.cache_dir / "installs", self.config.cache_entries
             )
+            self.scratches = InstallCache(
+                self.config.cache_dir / "scratch", self.config.cache_entries
+            )
             pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="build")
             futures = [pool.submit(self._work, work) for work in self._works]
             threading.Thread(
@@ -437,7 +443,9 @@ class BuildSession:
         if installed.failed_step is not None:
             return self._failed(work, installed.failed_step)
         standard, secured = configuration_values(self.spec, work.application)
-        env = {**env, **standard}
+        scratch = home / "tmp"  # the build's and tests' TMPDIR: Jest keeps its cache there
+        env = {**env, **standard, "TMPDIR": str(scratch)}
+        scratch_key = self._restore_scratch(work, scratch)
         script = "build" if "build" in project.scripts else None
         if script is not None:
             step = self._step(
@@ -473,12 +481,29 @@ class BuildSession:
             readable=readable,
             secrets=secured,
         )
+        if scratch_key:
+            self.scratches.save(scratch_key, home, [scratch.name])
         if step.failed:
             return self._failed(work, step, test=True)
         work.test_state = "passed"
         work.finding(
             "Information", f"tests passed in {step.seconds:.1f} s (`{step.command}`).", test=True
         )
+
+    def _restore_scratch(self, work: Work, scratch: Path) -> str | None:
+        """The temporary folder an earlier run of the same checkout left (test runners' caches).
+
+        Kept by the content of the whole checkout, so only a preview of the very same files
+        gets it back; returns the key to keep this run's folder under, or None if one is kept.
+        """
+        where = f"{self.workspace.path}\0{work.application.name}"
+        key = hashlib.sha256(f"scratch-v1\0{self.workspace.digest}\0{where}".encode()).hexdigest()
+        kept = self.scratches.entry(key)
+        if kept is None or not self.scratches.restore(kept, scratch.parent, link=False):
+            scratch.mkdir(exist_ok=True)
+            prepare_writable(scratch)
+            return key
+        return None
 
     def _toolchain(self, work: Work, project: NodeProject) -> Toolchain | None:
         machine = self.machine
@@ -992,7 +1017,10 @@ def _save_step_log(run_id: uuid.UUID | str, application: str, step: Step) -> Non
 class Workspace:
     """The run's own copy of the repository, scratch homes and tool shims, in the cache folder.
 
-    It lives beside the cache so that moving an install into the cache is a rename.
+    It lives beside the cache so that moving an install into the cache is a rename. It takes
+    the first free numbered slot (a lock held while the run builds), so a run finds its files
+    at the paths an earlier run of the same worker used: caches that record paths (Jest's)
+    still match.
     """
 
     def __init__(self, cache_dir: Path, source: Path) -> None:
@@ -1001,13 +1029,12 @@ class Workspace:
         _ensure_reachable(cache_dir)
         work.mkdir(mode=0o711, exist_ok=True)
         os.chmod(work, 0o711)
-        _remove_stale(work)
-        self.path = Path(tempfile.mkdtemp(prefix="run-", dir=work))
-        os.chmod(self.path, 0o711)
+        self.path, self._lock = _free_slot(work)
         self.repository = self.path / "repository"
         shutil.copytree(
             source, self.repository, symlinks=True, ignore=shutil.ignore_patterns(".git")
         )
+        self.digest = _tree_digest(self.repository)
         prepare_writable(self.repository)
 
     def home(self, index: int) -> Path:
@@ -1022,6 +1049,41 @@ class Workspace:
 
     def remove(self) -> None:
         _remove_tree(self.path)
+        self._lock.close()  # frees the slot
+
+
+def _free_slot(work: Path) -> tuple[Path, IO[bytes]]:
+    """The first slot no other run holds, emptied, and the lock that holds it."""
+    for number in range(MAX_SLOTS):
+        lock = (work / f"slot-{number}.lock").open("ab")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        slot = work / f"slot-{number}"
+        if slot.exists():  # what a stopped worker left behind
+            _remove_tree(slot)
+        slot.mkdir(mode=0o711)
+        os.chmod(slot, 0o711)
+        return slot, lock
+    raise SandboxUnavailable(f"All {MAX_SLOTS} build slots of this machine are in use.")
+
+
+def _tree_digest(root: Path) -> str:
+    """What the whole checkout holds: every path, link target and file content."""
+    digest = hashlib.sha256(b"tree-v1\0")
+    for current, folders, files in os.walk(root):
+        folders.sort()
+        for name in sorted(files):
+            path = Path(current) / name
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            if path.is_symlink():
+                digest.update(b"link\0" + os.readlink(path).encode())
+            else:
+                with path.open("rb") as handle:
+                    digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
 
 
 def _ensure_reachable(folder: Path) -> None:
@@ -1044,17 +1106,6 @@ def _ensure_reachable(folder: Path) -> None:
                 f"CONNECTORS_BUILD_CACHE_DIR ({folder}) must be reachable by the sandbox's user: "
                 f"{parent} is not searchable by others (chmod o+x)."
             )
-
-
-def _remove_stale(work: Path) -> None:
-    """Workspaces a crashed worker left behind."""
-    cutoff = time.time() - STALE_WORKSPACE_SECONDS
-    for entry in work.iterdir():
-        try:
-            if entry.stat().st_mtime < cutoff:
-                _remove_tree(entry)
-        except OSError:
-            continue
 
 
 def _remove_tree(path: Path) -> None:
@@ -1082,7 +1133,7 @@ class InstallOutcome:
 
 
 class InstallCache:
-    """Dependency installs by their inputs, Node and package manager: ``<key>/tree/…``."""
+    """Folders kept by a key (installs; tests' temporary folders): ``<key>/tree/…``."""
 
     def __init__(self, folder: Path, max_entries: int) -> None:
         self.folder = folder

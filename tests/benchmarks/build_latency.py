@@ -7,7 +7,7 @@ more Node applications. For each application it prints:
 - the floor: a bare `npm ci && npm run build && npm test` (CI=true) in a fresh copy of the
   folder, with an empty npm cache, the machine's Node, no sandbox, one application at a time;
 - cold: the Build and Unit test checks with an empty build cache (install from the registry,
-  in the sandbox, applications side by side as the worker runs them);
+  in the sandbox; one application at a time unless --concurrency says otherwise);
 - warm: the same checks again with the cache the cold run filled (a second preview of the
   same tag).
 Each as install / build / test / total seconds; cold is compared with the floor (target: at
@@ -61,7 +61,9 @@ def bare_floor(source: Path, app: str) -> dict[str, float]:
             times[step] = time.perf_counter() - started
             if done.returncode != 0:
                 times[f"{step} failed"] = 1.0
-                print(f"  floor {app}: {' '.join(command)} failed:\n{(done.stdout + done.stderr)[-800:]}")
+                print(
+                    f"  floor {app}: {' '.join(command)} failed:\n{(done.stdout + done.stderr)[-800:]}"
+                )
                 break
         return times
 
@@ -105,11 +107,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("connector", type=Path)
     parser.add_argument("--apps", default="", help="comma-separated: only these applications")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="applications built side by side (1: each measured alone, like the floor)",
+    )
     options = parser.parse_args()
     source = options.connector.resolve()
     cache = Path(tempfile.mkdtemp(prefix="build-latency-cache-"))
     os.chmod(cache, 0o711)
     settings.CONNECTORS_BUILD_CACHE_DIR = cache
+    settings.CONNECTORS_BUILD_CONCURRENCY = options.concurrency
     try:
         apps = [a.name for a in pipelines._applications(source, None)]
         if options.apps:

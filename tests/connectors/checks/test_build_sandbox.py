@@ -26,6 +26,7 @@ from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_fol
     build_cache_folder,
     connect_yaml,
     node_application,
+    workspaces,
 )
 from tests.connectors.checks.test_build_logs import previewed_draft  # noqa: F401 - a fixture
 
@@ -60,7 +61,7 @@ def report(draft) -> str:
 def assert_clean(draft, build_cache: Path, marker: str | None = None) -> None:
     """The run ended, its workspace is gone and none of its processes live on."""
     assert draft.is_previewable in {"true", "false"}
-    assert list((build_cache / "work").iterdir()) == []
+    assert workspaces(build_cache) == []
     if marker:
         listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
         assert marker not in listing
