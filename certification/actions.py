@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from connectors import schemas
+from connectors.models import CertificationComment
 from connectors.update_actions import Change, handles
-
-from .models import CertificationComment
 
 
 @handles("addCertificationComment")

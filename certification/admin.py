@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CertificationComment
+from connectors.models import CertificationComment
 
 
 @admin.register(CertificationComment)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.apps import apps
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -13,6 +12,7 @@ from django.urls import path
 from .drafts import Actor
 from .models import (
     ApiClient,
+    CertificationComment,
     Connector,
     ConnectorStaged,
     DraftEvent,
@@ -152,7 +152,7 @@ class ReportEntryInline(admin.TabularInline):
 
 
 class CommentInline(admin.TabularInline):
-    model = apps.get_model("certification", "CertificationComment")
+    model = CertificationComment
     extra = 0
     fields = ["user_id", "comment", "datetime"]
     readonly_fields = ["datetime"]

@@ -7,23 +7,35 @@ event is recorded and, after the transaction commits, the draft's live event is 
 ``record`` is the history-and-event half alone, for writes that bump the version in SQL
 (the certification claim's conditional UPDATE) or create the row.
 
-This module sits under the services and the pipelines: it imports models, state and
-events only.
+The refusals say, one function a rule, why the draft's state refuses an action: each
+returns the domain error (or None). The update actions raise it; the draft page shows its
+message beside the disabled button, so both give the same reason.
+
+This module sits under the services and the pipelines: it imports models, state, errors
+and events only.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from .errors import (
+    ConnectError,
+    ConnectorAlreadyCertified,
+    ConnectorStagedInCertification,
+    ConnectorStagedNotPrivate,
+    ConnectorStagedPreviewRequestUnderProcess,
+    InvalidOperation,
+)
 from .events import publish_event
 from .models import SHARED_FIELDS, Connector, ConnectorAccess, ConnectorStaged, DraftEvent
-from .state import ensure_transition
+from .state import Previewable, Status, ensure_transition
 
 
 @dataclass(frozen=True)
@@ -149,3 +161,54 @@ def publish_to_production(*, draft: ConnectorStaged, certified: bool) -> Connect
     )
     draft.connector = connector
     return connector
+
+
+# --- refusals: why the draft's state refuses an action -----------------------------------------
+
+# Update actions accepted while a publish is being processed.
+ALLOWED_WHILE_PROCESSING = frozenset({"addCertificationComment"})
+
+
+def refuse_while_publishing(
+    draft: ConnectorStaged, actions: Collection[str]
+) -> InvalidOperation | None:
+    if draft.status == Status.PROCESSING and set(actions) - ALLOWED_WHILE_PROCESSING:
+        return InvalidOperation(
+            "The connector is being published: only certification comments can be added "
+            "until publishing ends."
+        )
+    return None
+
+
+def refuse_preview(draft: ConnectorStaged) -> ConnectError | None:
+    if draft.is_previewable == Previewable.PENDING:
+        return ConnectorStagedPreviewRequestUnderProcess()
+    return None
+
+
+def refuse_publish(draft: ConnectorStaged) -> ConnectError | None:
+    if draft.status == Status.IN_CERTIFICATION:
+        return ConnectorStagedInCertification(
+            "The connector is being certified: wait for the certifier's decision."
+        )
+    return None
+
+
+def refuse_certification(draft: ConnectorStaged) -> ConnectError | None:
+    """A publish for certification: refused like any publish, and when nothing is left to
+    certify (the production Connector is certified and the draft does not differ)."""
+    refused = refuse_publish(draft)
+    if refused is not None:
+        return refused
+    connector = production_connector(draft)
+    if connector is not None and connector.certified and not differs_from_connector(draft):
+        return ConnectorAlreadyCertified()
+    return None
+
+
+def refuse_private_projects(draft: ConnectorStaged) -> ConnectError | None:
+    if not draft.private:
+        return ConnectorStagedNotPrivate(
+            "The connector is public: private projects can only be managed on a private connector."
+        )
+    return None

@@ -17,6 +17,10 @@ class ConnectError(Exception):
     code = "General"
     status = 500
     default_message = "An unexpected error occurred."
+    # Where in the request body the problem is (``("creator", "email")``) and what it is,
+    # as data for the pages: () when the error concerns no one field.
+    location: tuple[str, ...] = ()
+    problem: str | None = None
 
     def __init__(self, message: str | None = None, **extra: Any) -> None:
         self.message = message or self.default_message
@@ -51,8 +55,21 @@ class InvalidInput(ConnectError):
     status = 400
     default_message = "The request is not valid."
 
-    def __init__(self, message: str | None = None, *, detailed: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        detailed: str | None = None,
+        at: Sequence[str] = (),
+        problem: str | None = None,
+    ) -> None:
+        """``at`` and ``problem`` say where in the body and what: the detailed message is
+        then ``a -> b: problem`` (``body: problem`` without a location)."""
+        if problem is not None:
+            detailed = f"{' -> '.join(at) or 'body'}: {problem}"
         super().__init__(message, detailedErrorMessage=detailed or message)
+        self.location = tuple(at)
+        self.problem = problem
 
 
 class InvalidJsonInput(InvalidInput):

@@ -14,7 +14,7 @@ from typing import Any, get_args
 from django.http import QueryDict
 from pydantic import BaseModel
 
-from . import schemas
+from . import drafts, schemas
 from .errors import ConnectError, ConnectErrors
 from .models import ConnectorStaged
 from .parsing import parse
@@ -260,36 +260,25 @@ def _errors(exc: ConnectError) -> list[ConnectError]:
     return list(exc.errors) if isinstance(exc, ConnectErrors) else [exc]
 
 
-def _location_key(location: str) -> str:
-    """A pydantic location as a form key: ``creator -> email`` is ``creator.email``.
-
-    List positions are dropped: ``integrationTypes -> 2`` is ``integrationTypes``.
-    """
-    parts = [part for part in location.split(" -> ") if not part.isdigit()]
-    return ".".join(parts)
-
-
 def errors_by_field(
     exc: ConnectError, *, aliases: dict[str, str] | None = None
 ) -> dict[str, list[str]]:
     """The error messages of a ConnectError, grouped by the form field they concern.
 
-    A ``detailedErrorMessage`` of the form ``<location>: <message>`` is placed at the
-    location; errors without one go to ``general`` (or the field the code concerns).
+    An error with a location (``creator -> email``) goes to that field (``creator.email``,
+    list positions dropped); one without goes to ``general`` (or the field the code concerns).
     """
     aliases = aliases or {}
     grouped: dict[str, list[str]] = {}
     for error in _errors(exc):
-        detailed = str(error.extra.get("detailedErrorMessage") or "")
-        where, separator, text = detailed.partition(": ")
-        if separator and re.fullmatch(r"[\w.]+( -> [\w.]+)*", where) and where != "body":
-            key = _location_key(where)
-            message = text
+        if error.location:
+            key = ".".join(part for part in error.location if not part.isdigit())
+            message = error.problem or error.message
         elif "field" in error.extra:
             key, message = str(error.extra["field"]), error.message
         else:
             key = _ERROR_FIELDS.get(error.code, GENERAL)
-            message = detailed or error.message
+            message = str(error.extra.get("detailedErrorMessage") or error.message)
         key = aliases.get(key, key)
         grouped.setdefault(key, []).append(message)
     return grouped
@@ -307,7 +296,14 @@ class Control:
 
 
 ENABLED = Control(True)
-PROCESSING_REASON = "Publishing is in progress: nothing can change until it ends."
+
+
+def _control(*refusals: ConnectError | None) -> Control:
+    """Usable, or disabled with the message of the first refusal (the API's own error)."""
+    for refusal in refusals:
+        if refusal is not None:
+            return Control(False, refusal.message)
+    return ENABLED
 
 
 @dataclass(frozen=True)
@@ -322,45 +318,33 @@ class DraftControls:
     delete: Control = ENABLED
 
 
-PREVIEW_RUNNING = "A preview is running: wait for its report."
+NOT_LISTED = Control(False, "The connector is not listed.")
 
 
-def draft_controls(draft: ConnectorStaged, *, certified_without_changes: bool) -> DraftControls:
-    """Which of the draft page's buttons the draft's state allows, and why not."""
-    if draft.status == Status.PROCESSING:
-        blocked = Control(False, PROCESSING_REASON)
-        return DraftControls(
-            edit=blocked,
-            preview=blocked,
-            publish=blocked,
-            certify=blocked,
-            unlist=blocked,
-            private_projects=blocked,
-        )
-    preview = ENABLED
-    if draft.is_previewable == Previewable.PENDING:
-        preview = Control(False, PREVIEW_RUNNING)
-    publish = ENABLED
-    certify = ENABLED
-    if draft.status == Status.IN_CERTIFICATION:
-        publish = certify = Control(
-            False, "A certifier is reviewing the connector: wait for the decision."
-        )
-    elif certified_without_changes:
-        certify = Control(False, "The connector is certified and the draft has no changes.")
-    unlist = ENABLED if draft.already_listed else Control(False, "The connector is not listed.")
-    private_projects = ENABLED
-    if not draft.private:
-        private_projects = Control(
-            False, "The connector is public: private projects only apply to a private one."
-        )
+def draft_controls(draft: ConnectorStaged) -> DraftControls:
+    """Which of the draft page's buttons the draft's state allows, and why not.
+
+    Each button asks the refusal of the update action it sends, so the reason shown
+    beside it is the error the API would answer.
+    """
+
+    def publishing(action: str) -> ConnectError | None:
+        return drafts.refuse_while_publishing(draft, [action])
+
+    unlist = _control(publishing("unlist"))
+    if unlist.enabled and not draft.already_listed:
+        # Unlisting a connector that is not listed is harmless (the API accepts it); the
+        # page only spares the click.
+        unlist = NOT_LISTED
     return DraftControls(
-        edit=ENABLED,
-        preview=preview,
-        publish=publish,
-        certify=certify,
+        edit=_control(publishing("setName")),
+        preview=_control(publishing("updatePreviewable"), drafts.refuse_preview(draft)),
+        publish=_control(publishing("publish"), drafts.refuse_publish(draft)),
+        certify=_control(publishing("publish"), drafts.refuse_certification(draft)),
         unlist=unlist,
-        private_projects=private_projects,
+        private_projects=_control(
+            publishing("addPrivateProject"), drafts.refuse_private_projects(draft)
+        ),
     )
 
 

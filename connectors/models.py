@@ -381,6 +381,34 @@ class OsvAdvisoryPackage(models.Model):
         return f"{self.ecosystem}:{self.name} ({self.advisory_id})"
 
 
+class CertificationComment(models.Model):
+    """A message of the thread between a creator and the certifiers on a draft.
+
+    Part of the draft's API resource (``certificationComments``); the certification app
+    only adds the review around it. Its table keeps the name it was created with.
+    """
+
+    draft = models.ForeignKey(
+        ConnectorStaged, on_delete=models.CASCADE, related_name="certification_comments"
+    )
+    # The API's ``userId``: the commenting project's key, or a dashboard user's name.
+    user_id = models.CharField(max_length=320)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    by_certifier = models.BooleanField(default=False)
+    comment = models.TextField()
+    datetime = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "certification_certificationcomment"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["draft", "id"], name="comment_draft")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.comment[:40]}"
+
+
 class AdvisorySync(models.Model):
     """One import of advisory data from one source: when, what changed, how new it is."""
 

@@ -17,8 +17,8 @@ from .schemas import ConnectorStagedDraft, ConnectorStagedUpdate
 GENERIC_MESSAGE = "Request body does not contain valid JSON."
 
 
-def _location(loc: tuple[Any, ...], data: Any) -> str:
-    """``actions -> 0 -> name`` without pydantic's union tags in the path."""
+def _location(loc: tuple[Any, ...], data: Any) -> list[str]:
+    """``["actions", "0", "name"]`` without pydantic's union tags in the path."""
     parts: list[str] = []
     node = data
     for item in loc:
@@ -35,32 +35,32 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
                 else None
             )
         )
-    return " -> ".join(parts) if parts else "body"
+    return parts
 
 
 def _describe(error: Mapping[str, Any], data: Any) -> InvalidJsonInput:
     where = _location(error["loc"], data)
     kind = error["type"]
     given = error.get("input")
+    message = GENERIC_MESSAGE
     if kind == "missing":
-        detail = f"{where}: Missing required value."
+        problem = "Missing required value."
     elif kind == "extra_forbidden":
-        detail = f"{where}: Unknown field."
+        problem = "Unknown field."
     elif kind == "union_tag_invalid":
         action = given.get("action") if isinstance(given, dict) else given
-        detail = f"{where}: Unknown update action '{action}'."
-        return InvalidJsonInput(f"Unknown update action '{action}'.", detailed=detail)
+        problem = message = f"Unknown update action '{action}'."
     elif kind == "union_tag_not_found":
-        detail = f"{where}: An update action needs an 'action' field."
+        problem = "An update action needs an 'action' field."
     elif kind == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern", "")
-        detail = f"{where}: Value '{given}' does not match the pattern {pattern}."
+        problem = f"Value '{given}' does not match the pattern {pattern}."
     elif kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        detail = f"{where}: Value '{given}' is not one of {expected}."
+        problem = f"Value '{given}' is not one of {expected}."
     else:
-        detail = f"{where}: {error['msg']}."
-    return InvalidJsonInput(GENERIC_MESSAGE, detailed=detail)
+        problem = f"{error['msg']}."
+    return InvalidJsonInput(message, at=where, problem=problem)
 
 
 # No request shape nests deeper than a few levels; anything past this is an attack.
@@ -96,16 +96,13 @@ def _check_values(data: Any) -> None:
         if isinstance(node, str):
             if "\x00" in node:
                 raise InvalidJsonInput(
-                    GENERIC_MESSAGE,
-                    detailed=f"{' -> '.join(path) or 'body'}: NUL characters are not allowed.",
+                    GENERIC_MESSAGE, at=path, problem="NUL characters are not allowed."
                 )
         elif isinstance(node, dict):
             for key, value in node.items():
                 if "\x00" in key:
                     raise InvalidJsonInput(
-                        GENERIC_MESSAGE,
-                        detailed=f"{' -> '.join(path) or 'body'}: NUL characters are not "
-                        "allowed in keys.",
+                        GENERIC_MESSAGE, at=path, problem="NUL characters are not allowed in keys."
                     )
                 pending.append((value, (*path, key)))
         elif isinstance(node, list):

@@ -4,6 +4,7 @@ A run goes: claim (a conditional UPDATE: one worker only) → fetch the tag into
 temporary folder → run the checks in order, writing each check's entries as soon as it
 ends → finish (isPreviewable, or the publishing status). A heartbeat keeps the claim
 alive; the periodic sweep fails runs whose heartbeat stopped (the worker died).
+The outcome is committed to the draft through ``drafts.commit``, like any other change.
 """
 
 from __future__ import annotations

@@ -20,7 +20,14 @@ from . import counts
 from .aggregates import JSONList
 from .compiled import CompiledQuery
 from .errors import InvalidQueryParam, ResourceNotFound
-from .models import Connector, ConnectorAccess, ConnectorStaged, Project, ReportEntry
+from .models import (
+    CertificationComment,
+    Connector,
+    ConnectorAccess,
+    ConnectorStaged,
+    Project,
+    ReportEntry,
+)
 from .values import integration_mask
 
 SORTABLE_FIELDS = {
@@ -60,7 +67,6 @@ def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
     Rows come as plain dicts (``draft.entries``, ``draft.comments``): these are read on
     every API request, and building model instances for them is most of its cost.
     """
-    from certification.models import CertificationComment  # noqa: PLC0415 - upper app
 
     by_id = {draft.id: draft for draft in drafts}
     for draft in drafts:
@@ -100,7 +106,6 @@ def with_report(drafts: QuerySet[ConnectorStaged]) -> QuerySet[ConnectorStaged]:
 @cache
 def _report_columns() -> dict[str, Subquery]:
     """Built once: the expressions are the same for every query."""
-    from certification.models import CertificationComment  # noqa: PLC0415 - upper app
 
     return {
         "entries_json": _rows_of(ReportEntry, ENTRY_COLUMNS[1:]),
@@ -132,7 +137,6 @@ def unpack_report(draft: ConnectorStaged) -> ConnectorStaged:
 
 def with_details(drafts: QuerySet[ConnectorStaged]) -> QuerySet[ConnectorStaged]:
     """Entries and comments as model instances, for pages that iterate them."""
-    from certification.models import CertificationComment  # noqa: PLC0415 - upper app
 
     return drafts.prefetch_related(
         Prefetch("report_entries", queryset=ReportEntry.objects.order_by("id")),

@@ -1,4 +1,5 @@
-"""Writes other than update actions: creating and deleting drafts, API clients."""
+"""Writes other than update actions: creating and deleting drafts, API clients, support's
+restart and stop of stuck runs. Changes to a draft are committed through ``drafts``."""
 
 from __future__ import annotations
 

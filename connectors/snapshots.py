@@ -38,18 +38,16 @@ def check_repository_values(*, url: str, tag: str, where: str = "repository") ->
         errors.append(
             InvalidJsonInput(
                 GENERIC_MESSAGE,
-                detailed=(
-                    f"{where} -> url: '{url}' is not an HTTPS or SSH Git URL ending in .git."
-                ),
+                at=(where, "url"),
+                problem=f"'{url}' is not an HTTPS or SSH Git URL ending in .git.",
             )
         )
     if not _tag.match(tag):
         errors.append(
             InvalidJsonInput(
                 GENERIC_MESSAGE,
-                detailed=(
-                    f"{where} -> tag: '{tag}' does not match the pattern {REPOSITORY_TAG_PATTERN}."
-                ),
+                at=(where, "tag"),
+                problem=f"'{tag}' does not match the pattern {REPOSITORY_TAG_PATTERN}.",
             )
         )
     if errors:

@@ -2,7 +2,9 @@
 
 ``apply_update_actions`` is the only code that changes a draft on a caller's request.
 The REST API, the pages, the admin and the commands all call it, so the version
-check, the lock while publishing and every value rule exist once.
+check, the lock while publishing and every value rule exist once. The handlers change a
+``drafts.Change``; ``drafts.commit`` saves it, and the refusals come from ``drafts``.
+The certification app registers its own handler with ``handles``.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ from .drafts import (
     Actor,
     Change,
     commit,
-    differs_from_connector,
     production_connector,
+    refuse_certification,
+    refuse_preview,
+    refuse_private_projects,
+    refuse_publish,
+    refuse_while_publishing,
     set_status,
 )
 from .errors import (
     ConcurrentModification,
-    ConnectorAlreadyCertified,
-    ConnectorStagedInCertification,
-    ConnectorStagedNotPrivate,
-    ConnectorStagedPreviewRequestUnderProcess,
+    ConnectError,
     InvalidOperation,
 )
 from .models import (
@@ -45,9 +48,6 @@ from .values import integration_mask
 
 Handler = Callable[[Change, Any], None]
 HANDLERS: dict[str, Handler] = {}
-
-# Actions accepted while a publish is being processed.
-ALLOWED_WHILE_PROCESSING = frozenset({"addCertificationComment"})
 
 
 def handles(action: str) -> Callable[[Handler], Handler]:
@@ -153,22 +153,20 @@ def set_creator_logo(change: Change, action: schemas.SetCreatorLogo) -> None:
     change.set("creator_logo_url", action.logoUrl or "")
 
 
-def _ensure_private(change: Change) -> None:
-    if not change.draft.private:
-        raise ConnectorStagedNotPrivate(
-            "The connector is public: private projects can only be managed on a private connector."
-        )
+def _refuse(refusal: ConnectError | None) -> None:
+    if refusal is not None:
+        raise refusal
 
 
 @handles("addPrivateProject")
 def add_private_project(change: Change, action: schemas.AddPrivateProject) -> None:
-    _ensure_private(change)
+    _refuse(refuse_private_projects(change.draft))
     change.set("private_projects", _unique([*change.draft.private_projects, action.privateProject]))
 
 
 @handles("removePrivateProject")
 def remove_private_project(change: Change, action: schemas.RemovePrivateProject) -> None:
-    _ensure_private(change)
+    _refuse(refuse_private_projects(change.draft))
     remaining = [p for p in change.draft.private_projects if p != action.privateProject]
     change.set("private_projects", remaining)
 
@@ -176,8 +174,7 @@ def remove_private_project(change: Change, action: schemas.RemovePrivateProject)
 @handles("updatePreviewable")
 def update_previewable(change: Change, action: schemas.UpdatePreviewable) -> None:
     draft = change.draft
-    if draft.is_previewable == Previewable.PENDING:
-        raise ConnectorStagedPreviewRequestUnderProcess()
+    _refuse(refuse_preview(draft))
     ensure_preview_transition(draft.is_previewable, Previewable.PENDING)
     run = new_run(change, Report.PREVIEW, certification=False)
     change.set("is_previewable", Previewable.PENDING)
@@ -187,20 +184,9 @@ def update_previewable(change: Change, action: schemas.UpdatePreviewable) -> Non
 @handles("publish")
 def publish(change: Change, action: schemas.Publish) -> None:
     draft = change.draft
-    if draft.status == Status.IN_CERTIFICATION:
-        raise ConnectorStagedInCertification(
-            "The connector is being certified: wait for the certifier's decision."
-        )
     if draft.status == Status.PROCESSING:  # set by an earlier publish of this same update
         raise InvalidOperation("An update may publish only once: it already has a publish action.")
-    connector = production_connector(draft)
-    if (
-        action.certification
-        and connector is not None
-        and connector.certified
-        and not differs_from_connector(draft)
-    ):
-        raise ConnectorAlreadyCertified()
+    _refuse(refuse_certification(draft) if action.certification else refuse_publish(draft))
     run = new_run(change, Report.PUBLISHING, certification=action.certification)
     set_status(change, Status.PROCESSING)
     change.set("publish_run_id", run.id)
@@ -320,11 +306,7 @@ def apply_update_actions(
         if draft.version != version:
             raise ConcurrentModification(expected=version, current=draft.version)
         names = [action.action for action in requested]  # type: ignore[attr-defined]
-        if draft.status == Status.PROCESSING and set(names) - ALLOWED_WHILE_PROCESSING:
-            raise InvalidOperation(
-                "The connector is being published: only certification comments can be added "
-                "until publishing ends."
-            )
+        _refuse(refuse_while_publishing(draft, names))
         if (
             any(isinstance(a, schemas.SetRepository) and a.url is None for a in actions)
             and draft.repository_url != current

@@ -195,7 +195,6 @@ def page_context(
     """Everything the draft page's regions show."""
     version = draft.version if page_version is None else page_version
     connector = production_connector(draft)
-    certified_without_changes = bool(connector and connector.certified and not draft.has_changes)
     entries = list(draft.report_entries.all())
     preview = [e for e in entries if e.report == Report.PREVIEW]
     publishing = [e for e in entries if e.report == Report.PUBLISHING]
@@ -204,7 +203,7 @@ def page_context(
         "draft": draft,
         "connector": connector,
         "page_version": version,
-        "controls": draft_controls(draft, certified_without_changes=certified_without_changes),
+        "controls": draft_controls(draft),
         "fields": [
             field_view(spec, draft, version, **states.get(spec.name, {}))
             for spec in EDITABLE_FIELDS

@@ -38,9 +38,13 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from certification.models import CertificationComment  # noqa: E402
 from config.urls import urlpatterns as project_urls  # noqa: E402
-from connectors.models import ConnectorStaged, Project, ReportEntry  # noqa: E402
+from connectors.models import (  # noqa: E402
+    CertificationComment,
+    ConnectorStaged,
+    Project,
+    ReportEntry,
+)
 from connectors.services import create_api_client, ensure_project  # noqa: E402
 from connectors.values import INTEGRATION_TYPES, integration_mask  # noqa: E402
 

@@ -13,13 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.connectors.views.conftest import (  # noqa: F401 - fixtures
-    PASSWORD,
-    certifier,
-    creator,
-    draft,
-    make_draft,
-)
+from tests.conftest import PASSWORD
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests
 # make between browser steps are still plain synchronous code.

@@ -13,7 +13,7 @@ from connectors import pipelines
 from connectors.models import Connector, ConnectorStaged, PipelineRun
 from connectors.pipelines import NewEntry
 from connectors.state import Previewable, Report, Status
-from tests.connectors.views.conftest import move_to
+from tests.conftest import move_to
 
 from .conftest import RESULTS, screenshot, sign_in
 

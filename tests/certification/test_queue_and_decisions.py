@@ -10,12 +10,11 @@ from django.db import connection
 from django.utils import timezone
 
 from certification import services
-from certification.models import CertificationComment
 from connectors.drafts import Actor, publish_to_production
-from connectors.models import Connector, DraftEvent
+from connectors.models import CertificationComment, Connector, DraftEvent
 from connectors.representations import connector_representation
 from connectors.state import Status
-from tests.connectors.views.conftest import HTMX, move_to, signed_in
+from tests.conftest import HTMX, move_to, signed_in
 
 
 def ready(draft, *, waited: timedelta = timedelta(0)):

@@ -10,13 +10,12 @@ import pytest
 from connectors import pipelines, samples
 from connectors.checks.build import build_checks
 from connectors.models import ConnectorStaged, PipelineRun, ReportEntry, StepLog
-from tests.conftest import draft_body
+from tests.conftest import draft_body, make_certifier, make_user, signed_in
 from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_folder: a fixture
     SERVICE_TEST,
     build_cache_folder,
     one_service,
 )
-from tests.connectors.views.conftest import make_certifier, make_user, signed_in
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),

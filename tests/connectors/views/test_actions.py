@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
-from certification.models import CertificationComment
+from django.utils.html import escape
+
 from connectors.drafts import publish_to_production
-from connectors.models import Connector, ConnectorStaged, PipelineRun
+from connectors.models import CertificationComment, Connector, ConnectorStaged, PipelineRun
 from connectors.state import Status
-
-from .conftest import HTMX, move_to
-from .test_draft_page import rename_elsewhere
+from tests.conftest import HTMX, move_to, rename_elsewhere
 
 
 def action(client, draft, name, version=None, htmx=True):
@@ -23,7 +23,7 @@ def action(client, draft, name, version=None, htmx=True):
 
 def disabled_reason(html: str, name: str) -> str | None:
     match = re.search(rf'<p class="reason" id="reason-{name}">([^<]+)</p>', html)
-    return match.group(1) if match else None
+    return unescape(match.group(1)) if match else None
 
 
 def test_run_a_preview_starts_a_run_and_the_page_starts_following_it(creator_client, draft):
@@ -36,7 +36,9 @@ def test_run_a_preview_starts_a_run_and_the_page_starts_following_it(creator_cli
     assert run.report == "preview" and run.requested_by == "creator"
     assert html.lstrip().startswith('<section id="draft-actions"')
     assert "Preview requested" in html
-    assert disabled_reason(html, "preview") == "A preview is running: wait for its report."
+    assert disabled_reason(html, "preview") == (
+        "A previewable request for this connector is already being processed."
+    )
     poller = re.search(r'<div id="draft-poller"[^>]*>', html).group(0)
     assert 'hx-swap-oob="true"' in poller and 'hx-trigger="load, retry"' in poller
     assert 'id="draft-reports"' in html
@@ -59,24 +61,27 @@ def test_publish_privately_and_for_certification_send_the_publish_action(
 def test_while_publishing_every_button_is_disabled_with_the_reason(creator_client, draft):
     move_to(draft, status=Status.PROCESSING)
     html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
+    reason = (
+        "The connector is being published: only certification comments can be added "
+        "until publishing ends."
+    )
     for name in ("preview", "publish", "certify", "unlist"):
-        assert disabled_reason(html, name) == (
-            "Publishing is in progress: nothing can change until it ends."
-        ), name
+        assert disabled_reason(html, name) == reason, name
     assert 'id="reason-private-projects"' in html
     response = action(creator_client, draft, "preview")
     assert response.status_code == 400
-    assert "being published" in response.content.decode()
+    assert reason in response.content.decode()  # the button and the refusal say the same
 
 
 def test_in_certification_publishing_is_disabled_with_the_reason(creator_client, draft):
     move_to(draft, status=Status.IN_CERTIFICATION)
     html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
-    assert "A certifier is reviewing" in disabled_reason(html, "certify")
+    reason = disabled_reason(html, "certify")
+    assert reason == "The connector is being certified: wait for the certifier's decision."
     assert disabled_reason(html, "preview") is None
     response = action(creator_client, draft, "certify")
     assert response.status_code == 400
-    assert "wait for the certifier" in response.content.decode()
+    assert escape(reason) in response.content.decode()
 
 
 def test_a_certified_draft_without_changes_cannot_be_sent_again(creator_client, draft):
@@ -84,7 +89,7 @@ def test_a_certified_draft_without_changes_cannot_be_sent_again(creator_client, 
     publish_to_production(draft=draft, certified=True)
     html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
     assert disabled_reason(html, "certify") == (
-        "The connector is certified and the draft has no changes."
+        "The connector is already certified and has no changes to certify."
     )
     assert disabled_reason(html, "unlist") is None
 

@@ -4,33 +4,15 @@ from __future__ import annotations
 
 import re
 
-from connectors.drafts import Actor
 from connectors.models import DraftEvent
-from connectors.parsing import parse_update
 from connectors.state import Status
-from connectors.update_actions import apply_update_actions
-
-from .conftest import HTMX, move_to
+from tests.conftest import HTMX, move_to, rename_elsewhere
 
 
 def page(client, draft) -> str:
     response = client.get(f"/drafts/{draft.id}/")
     assert response.status_code == 200
     return response.content.decode()
-
-
-def rename_elsewhere(draft, name: str, label: str = "acme-shop") -> None:
-    """Someone else (the CLI through the API) changes the draft meanwhile."""
-    body = parse_update(
-        {"version": draft.version, "actions": [{"action": "setName", "name": name}]}
-    )
-    apply_update_actions(
-        projects=draft.project,
-        version=body.version,
-        actions=body.actions,
-        actor=Actor(label=label),
-        id=str(draft.id),
-    )
 
 
 def test_the_draft_page_shows_every_region(creator_client, draft):
@@ -349,7 +331,7 @@ def test_saving_is_refused_with_the_reason_while_publishing(creator_client, draf
     form = creator_client.get(
         f"/drafts/{draft.id}/fields/name/", {"version": draft.version}, headers=HTMX
     ).content.decode()
-    assert "Publishing is in progress" in form
+    assert "The connector is being published" in form
     assert re.search(r"<button type=\"submit\"[^>]*disabled", form)
     response = creator_client.post(
         f"/drafts/{draft.id}/fields/name/", {"version": draft.version, "name": "x"}, headers=HTMX

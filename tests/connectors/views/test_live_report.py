@@ -13,9 +13,7 @@ from connectors import pipelines
 from connectors.models import PipelineRun
 from connectors.pipelines import NewEntry
 from connectors.state import Previewable, Report
-
-from .conftest import HTMX, move_to
-from .test_draft_page import rename_elsewhere
+from tests.conftest import HTMX, move_to, rename_elsewhere
 
 
 def start_preview(client, draft):

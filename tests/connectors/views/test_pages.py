@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from connectors.state import Status
-
-from .conftest import HTMX, PASSWORD, move_to
+from tests.conftest import HTMX, PASSWORD, move_to
 
 
 def test_pages_ask_an_anonymous_visitor_to_sign_in(client, draft):

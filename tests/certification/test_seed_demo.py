@@ -9,8 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import Client
 
-from certification.models import CertificationComment
-from connectors.models import ApiClient, Connector, ConnectorStaged
+from connectors.models import ApiClient, CertificationComment, Connector, ConnectorStaged
 
 
 @pytest.fixture
