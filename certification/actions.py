@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from connectors import schemas
+from connectors.drafts import Change
 from connectors.models import CertificationComment
-from connectors.update_actions import Change, handles
+from connectors.update_actions import handles
 
 
 @handles("addCertificationComment")

@@ -64,14 +64,36 @@ def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-@handles("setName")
-def set_name(change: Change, action: schemas.SetName) -> None:
-    change.set("name", action.name)
+# Actions that copy one parameter to one field: (field, parameter). An optional text
+# left out is stored empty, as the API shows it.
+COPIED = {
+    "setName": ("name", "name"),
+    "setDescription": ("description", "description"),
+    "setDocumentationUrl": ("documentation_url", "documentationUrl"),
+    "setCreatorName": ("creator_name", "creatorName"),
+    "setCreatorTitle": ("creator_title", "creatorTitle"),
+    "setCreatorEmail": ("creator_email", "creatorEmail"),
+    "setCreatorCompany": ("creator_company", "creatorCompany"),
+    "setCreatorNoOfContributors": ("creator_no_of_contributors", "creatorNoOfContributors"),
+    "setCreatorSupportUrl": ("creator_support_url", "creatorSupportUrl"),
+    "setCreatorLogo": ("creator_logo_url", "logoUrl"),
+}
+TEXT_FIELDS = frozenset(f for f, _ in COPIED.values()) - {
+    "creator_email",
+    "creator_no_of_contributors",
+}
 
 
-@handles("setDescription")
-def set_description(change: Change, action: schemas.SetDescription) -> None:
-    change.set("description", action.description or "")
+def _copier(field_name: str, parameter: str) -> Handler:
+    def copy(change: Change, action: Any) -> None:
+        value = getattr(action, parameter)
+        change.set(field_name, (value or "") if field_name in TEXT_FIELDS else value)
+
+    return copy
+
+
+for _action, (_field, _parameter) in COPIED.items():
+    handles(_action)(_copier(_field, _parameter))
 
 
 @handles("setRepository")
@@ -106,51 +128,11 @@ def set_supported_regions(change: Change, action: schemas.SetSupportedRegions) -
     change.set("supported_regions", _unique(action.regions))
 
 
-@handles("setDocumentationUrl")
-def set_documentation_url(change: Change, action: schemas.SetDocumentationUrl) -> None:
-    change.set("documentation_url", action.documentationUrl or "")
-
-
 @handles("setIntegrationTypes")
 def set_integration_types(change: Change, action: schemas.SetIntegrationTypes) -> None:
     types = _unique(action.integrationTypes)
     change.set("integration_types", types)
     change.set("integration_mask", integration_mask(types))
-
-
-@handles("setCreatorName")
-def set_creator_name(change: Change, action: schemas.SetCreatorName) -> None:
-    change.set("creator_name", action.creatorName or "")
-
-
-@handles("setCreatorTitle")
-def set_creator_title(change: Change, action: schemas.SetCreatorTitle) -> None:
-    change.set("creator_title", action.creatorTitle or "")
-
-
-@handles("setCreatorEmail")
-def set_creator_email(change: Change, action: schemas.SetCreatorEmail) -> None:
-    change.set("creator_email", action.creatorEmail)
-
-
-@handles("setCreatorCompany")
-def set_creator_company(change: Change, action: schemas.SetCreatorCompany) -> None:
-    change.set("creator_company", action.creatorCompany or "")
-
-
-@handles("setCreatorNoOfContributors")
-def set_creator_contributors(change: Change, action: schemas.SetCreatorNoOfContributors) -> None:
-    change.set("creator_no_of_contributors", action.creatorNoOfContributors)
-
-
-@handles("setCreatorSupportUrl")
-def set_creator_support_url(change: Change, action: schemas.SetCreatorSupportUrl) -> None:
-    change.set("creator_support_url", action.creatorSupportUrl or "")
-
-
-@handles("setCreatorLogo")
-def set_creator_logo(change: Change, action: schemas.SetCreatorLogo) -> None:
-    change.set("creator_logo_url", action.logoUrl or "")
 
 
 def _refuse(refusal: ConnectError | None) -> None:
