@@ -28,6 +28,10 @@ Node applications:
 - the build's and tests' temporary folder (``TMPDIR``: Jest's transform cache) is kept by the
   content of the whole checkout, so a preview of the very same files gets it back.
 
+Builds and tests get the application's configuration as stand-ins (see
+``configuration_values``), and the local modules an application depends on or installs into
+are installed with it (``companion_folders``), since its build has no network.
+
 Maven applications: dependencies fetched with network (``mvn dependency:go-offline``; the
 local repository is cached by the pom files), then ``mvn -DskipTests package`` and ``mvn
 test`` without network, with the worker's own Maven repository
@@ -84,6 +88,7 @@ from .toolchains import (
     Toolchain,
     application_kind,
     berry_release,
+    companion_folders,
     default_manager_version,
     machine_node,
     node_range,
@@ -432,6 +437,10 @@ class BuildSession:
             return
         env = node_environment(home, toolchain, project.manager, self.machine)
         readable = [toolchain.bin_dir, *toolchain.readable]
+        for companion in self._companions(project):
+            done = self._install_once(work, companion, toolchain, env, home, readable, True)
+            if done.failed_step is not None:
+                return self._failed(work, done.failed_step)
         installed = self._install_once(work, project, toolchain, env, home, readable)
         if installed.owner != work.index and installed.step is not None:
             owner = self._works[installed.owner].application.name
@@ -504,6 +513,18 @@ class BuildSession:
             prepare_writable(scratch)
             return key
         return None
+
+    def _companions(self, project: NodeProject) -> list[NodeProject]:
+        """The local modules to install first: those with a lockfile of the same manager."""
+        companions = []
+        for folder in companion_folders(project):
+            try:
+                other = read_node_project(folder, self.workspace.repository)
+            except ProjectError:
+                continue
+            if other.lockfile is not None and other.manager == project.manager:
+                companions.append(other)
+        return companions
 
     def _toolchain(self, work: Work, project: NodeProject) -> Toolchain | None:
         machine = self.machine
@@ -590,6 +611,7 @@ class BuildSession:
         env: Mapping[str, str],
         home: Path,
         readable: Sequence[Path],
+        companion: bool = False,
     ) -> InstallOutcome:
         """Install the dependencies of ``project.install_dir`` once per run (workspaces)."""
         with self._lock:
@@ -601,7 +623,7 @@ class BuildSession:
         if not mine:
             return future.result()
         try:
-            outcome = self._install(work, project, toolchain, env, home, readable)
+            outcome = self._install(work, project, toolchain, env, home, readable, companion)
         except BaseException as exc:
             future.set_exception(exc)
             raise
@@ -616,7 +638,13 @@ class BuildSession:
         env: Mapping[str, str],
         home: Path,
         readable: Sequence[Path],
+        companion: bool,
     ) -> InstallOutcome:
+        """Install (or restore) ``project``'s dependencies, then its allowed install scripts.
+
+        A companion (a local module of the application) is handed back as a copy: the
+        application's scripts may install into it again.
+        """
         command = install_command(project)
         outcome = InstallOutcome(owner=work.index)
         if project.lockfile is None:
@@ -626,7 +654,10 @@ class BuildSession:
                 "get other versions."
             )
         key = self.installs.key(project, toolchain) if project.lockfile else None
-        link = sandbox_user() is not None and not self._install_scripts_command(project, toolchain)
+        scripts = self._install_scripts_command(project, toolchain)
+        link = not companion and sandbox_user() is not None and not scripts
+        where = project.relative(project.install_dir)
+        label = "install" if where == work.application.name else f"install {where}"[:32]
         started = time.monotonic()
         entry = self.installs.entry(key) if key else None
         if entry is not None and not self.installs.restore(entry, project.install_dir, link=link):
@@ -637,7 +668,7 @@ class BuildSession:
             outcome.step = self._record(
                 work,
                 Step(
-                    "install",
+                    label,
                     shlex.join(command),
                     time.monotonic() - started,
                     None,
@@ -645,8 +676,9 @@ class BuildSession:
                 ),
             )
         else:
-            self._fresh_install(work, outcome, project, command, key, link, env, home, readable)
-        scripts = self._install_scripts_command(project, toolchain)
+            self._fresh_install(
+                work, outcome, project, command, key, link, env, home, readable, label
+            )
         if outcome.failed_step is None and scripts:
             step = self._step(
                 work,
@@ -661,10 +693,12 @@ class BuildSession:
                 outcome.failed_step = step
         return outcome
 
-    def _fresh_install(self, work, outcome, project, command, key, link, env, home, readable):
+    def _fresh_install(
+        self, work, outcome, project, command, key, link, env, home, readable, label
+    ) -> None:
         step = self._step(
             work,
-            "install",
+            label,
             command,
             cwd=project.install_dir,
             env={**env, **install_env(project)},
@@ -725,6 +759,8 @@ class BuildSession:
             "LANG": "C.UTF-8",
             "MAVEN_OPTS": "-Xmx1g",
         }
+        standard, secured = configuration_values(self.spec, work.application)
+        configured = {**env, **standard}
         fetch = ["mvn", "-B", "-ntp", "-s", str(fetch_settings), "dependency:go-offline"]
         maven = ["mvn", "-B", "-ntp", "-s", str(build_settings)]
         key = self.installs.maven_key(folder, seed)
@@ -757,15 +793,16 @@ class BuildSession:
             "build",
             [*maven, "-DskipTests", "package"],
             cwd=folder,
-            env=env,
+            env=configured,
             home=home,
             readable=readable,
+            secrets=secured,
         )
         if step.failed:
             return self._failed(work, step)
         work.mark_built("built with Maven")
         if self.tests:
-            self._java_tests(work, [*maven, "test"], folder, env, home, readable)
+            self._java_tests(work, [*maven, "test"], folder, configured, home, readable, secured)
 
     def _gradle(self, work: Work, folder: Path) -> None:
         if not shutil.which("gradle"):
@@ -791,8 +828,17 @@ class BuildSession:
         if self.tests:
             self._java_tests(work, [*gradle, "test"], folder, env, home, [])
 
-    def _java_tests(self, work, command, folder, env, home, readable) -> None:
-        step = self._step(work, "test", command, cwd=folder, env=env, home=home, readable=readable)
+    def _java_tests(self, work, command, folder, env, home, readable, secrets=None) -> None:
+        step = self._step(
+            work,
+            "test",
+            command,
+            cwd=folder,
+            env=env,
+            home=home,
+            readable=readable,
+            secrets=secrets,
+        )
         if step.failed:
             return self._failed(work, step, test=True)
         work.test_state = "passed"
@@ -891,15 +937,15 @@ def node_environment(
 def configuration_values(
     spec: Mapping[str, object], application: Application
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Stand-ins for a Merchant Center application's configuration: (standard, secured).
+    """Stand-ins for an application's configuration: (standard, secured).
 
-    Their builds read it (``${env:CLOUD_IDENTIFIER}`` in custom-application-config); the hosted
+    Builds and tests read it: Merchant Center builds (``${env:CLOUD_IDENTIFIER}`` in
+    custom-application-config), services whose tests load their configuration. The hosted
     build is given the deployment's values, a preview has none. Standard keys get their
-    default or a stand-in, secured keys a stand-in that is masked in every log, and
-    ``APPLICATION_URL`` (set by the hosted service) an address that cannot resolve.
+    default or a stand-in, secured keys a stand-in that is masked in every log, and a
+    Merchant Center application's ``APPLICATION_URL`` (set by the hosted service) an address
+    that cannot resolve.
     """
-    if application.type not in rules.MERCHANT_CENTER_TYPES:
-        return {}, {}
     sections: list[object] = []
     inherited = spec.get("inheritAs")
     if isinstance(inherited, dict):
@@ -907,7 +953,9 @@ def configuration_values(
     for entry in spec.get("deployAs") or []:  # type: ignore[attr-defined]
         if isinstance(entry, dict) and entry.get("name") == application.name:
             sections.append(entry.get("configuration"))
-    standard: dict[str, str] = {"APPLICATION_URL": f"https://{application.name}.preview.invalid"}
+    standard: dict[str, str] = {}
+    if application.type in rules.MERCHANT_CENTER_TYPES:
+        standard["APPLICATION_URL"] = f"https://{application.name}.preview.invalid"
     secured: dict[str, str] = {}
     for section in sections:
         if not isinstance(section, dict):

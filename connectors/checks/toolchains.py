@@ -32,6 +32,7 @@ from typing import Any
 
 from connectors.sandbox import Limits, SandboxResult, prepare_writable, run_sandboxed
 
+from .scope import _local_modules as local_modules
 from .structure import JAVA_MANIFESTS, MAX_MANIFEST_BYTES, NODE_MANIFEST
 
 NPM, YARN, BERRY, PNPM = "npm", "yarn", "yarn-berry", "pnpm"
@@ -68,6 +69,7 @@ _LTS_CODENAMES = {
 _SAFE_SPEC = re.compile(r"[0-9A-Za-z.^~<>=|*x +-]{1,64}")
 _VERSION = re.compile(r"v?(\d+)(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:[-+][0-9A-Za-z.-]*)?")
 _COMPARATOR = re.compile(r"(<=|>=|<|>|=|\^|~)?\s*(v?[0-9xX*][0-9A-Za-z.+*-]*)")
+_PREFIX = re.compile(r"--prefix[= ]+([^\s;&|()<>\"']+)")
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -140,6 +142,21 @@ def read_node_project(folder: Path, root: Path) -> NodeProject:
         wanted_node=wanted,
         wanted_from=source,
     )
+
+
+def companion_folders(project: NodeProject) -> list[Path]:
+    """Other folders of the repository the application needs installed: its ``file:`` and
+    ``link:`` dependencies, and those its scripts install into (``npm --prefix ../shared
+    install``). Its build has no network, so they are installed with it."""
+    root = project.root.resolve()
+    own = project.folder.resolve()
+    found = [m for m in local_modules(own, root) if _regular_file(m / NODE_MANIFEST)]
+    for script in project.scripts.values():
+        for match in _PREFIX.finditer(script):
+            target = (own / match.group(1)).resolve()
+            if root in target.parents and target != own and _regular_file(target / NODE_MANIFEST):
+                found.append(target)
+    return list(dict.fromkeys(found))
 
 
 def _declared_version(declared: object, manager: str) -> str | None:

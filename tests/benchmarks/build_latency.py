@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,14 @@ def row(label: str, times: dict[str, float]) -> str:
     return f"  {label:<6} {cells} {total:8.1f}"
 
 
+def median_times(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {step: statistics.median(run.get(step, 0.0) for run in runs) for step in STEPS}
+
+
+def total(times: dict[str, float]) -> float:
+    return sum(times.get(step, 0.0) for step in STEPS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("connector", type=Path)
@@ -113,46 +122,69 @@ def main() -> None:
         default=1,
         help="applications built side by side (1: each measured alone, like the floor)",
     )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="floor, cold and warm this many times; medians"
+    )
     options = parser.parse_args()
     source = options.connector.resolve()
-    cache = Path(tempfile.mkdtemp(prefix="build-latency-cache-"))
-    os.chmod(cache, 0o711)
-    settings.CONNECTORS_BUILD_CACHE_DIR = cache
     settings.CONNECTORS_BUILD_CONCURRENCY = options.concurrency
-    try:
-        apps = [a.name for a in pipelines._applications(source, None)]
-        if options.apps:
-            apps = [a for a in apps if a in options.apps.split(",")]
-        print(
-            f"connector {source} ({subprocess.run(['git', '-C', str(source), 'describe', '--tags', '--always'], capture_output=True, text=True).stdout.strip()})"
-        )
-        print(
-            f"Node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}, {os.cpu_count()} CPUs, concurrency {settings.CONNECTORS_BUILD_CONCURRENCY}"
-        )
-        floors = {app: bare_floor(source, app) for app in apps}
-        cold, cold_wall, cold_problems = checks_run(source)
-        warm, warm_wall, warm_problems = checks_run(source)
-        print(f"\n  {'':<6} {'install':>8} {'build':>8} {'test':>8} {'total':>8}   seconds")
+    apps = [a.name for a in pipelines._applications(source, None)]
+    if options.apps:
+        apps = [a for a in apps if a in options.apps.split(",")]
+    described = subprocess.run(
+        ["git", "-C", str(source), "describe", "--tags", "--always"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"connector {source} ({described})")
+    print(
+        f"Node {node}, {os.cpu_count()} CPUs, concurrency {options.concurrency}, {options.runs} run(s)"
+    )
+    floors: dict[str, list[dict[str, float]]] = {app: [] for app in apps}
+    colds: dict[str, list[dict[str, float]]] = {app: [] for app in apps}
+    warms: dict[str, list[dict[str, float]]] = {app: [] for app in apps}
+    walls: list[tuple[float, float]] = []
+    problems: list[str] = []
+    for number in range(options.runs):
+        # One run: the floor, then the checks with an empty cache, then again (interleaved, so
+        # the machine's load changes all three alike).
         for app in apps:
-            floor = floors[app]
-            floor_total = sum(floor.get(s, 0.0) for s in STEPS)
-            cold_total = sum(cold[app].values())
-            warm_total = sum(warm[app].values())
-            print(f"{app}")
-            print(row("floor", floor))
-            print(row("cold", cold[app]) + f"   {cold_total / floor_total:.2f}x the floor")
+            floors[app].append(bare_floor(source, app))
+        cache = Path(tempfile.mkdtemp(prefix="build-latency-cache-"))
+        os.chmod(cache, 0o711)
+        settings.CONNECTORS_BUILD_CACHE_DIR = cache
+        try:
+            cold, cold_wall, cold_problems = checks_run(source)
+            warm, warm_wall, warm_problems = checks_run(source)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+        walls.append((cold_wall, warm_wall))
+        for app in apps:
+            colds[app].append(cold[app])
+            warms[app].append(warm[app])
             print(
-                row("warm", warm[app]) + f"   {floor_total / warm_total:.1f}x faster than the floor"
+                f"  run {number + 1} {app}: floor {total(floors[app][-1]):.1f} s, "
+                f"cold {total(cold[app]):.1f} s, warm {total(warm[app]):.1f} s"
             )
-        print(
-            f"\nwhole connector, checks' wall time: cold {cold_wall:.1f} s, warm {warm_wall:.1f} s; "
-            f"floor, one application after another: {sum(sum(f.get(s, 0.0) for s in STEPS) for f in floors.values()):.1f} s"
-        )
-        for label, problems in (("cold", cold_problems), ("warm", warm_problems)):
-            for problem in problems:
-                print(f"  {label} {problem}")
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
+        if number == 0:
+            problems = [f"cold {p}" for p in cold_problems] + [f"warm {p}" for p in warm_problems]
+    print(f"\n  {'':<6} {'install':>8} {'build':>8} {'test':>8} {'total':>8}   seconds (medians)")
+    for app in apps:
+        floor, cold, warm = (median_times(runs[app]) for runs in (floors, colds, warms))
+        print(f"{app}")
+        print(row("floor", floor))
+        print(row("cold", cold) + f"   {total(cold) / total(floor):.2f}x the floor")
+        print(row("warm", warm) + f"   {total(floor) / total(warm):.1f}x faster than the floor")
+    floor_sum = sum(total(median_times(floors[app])) for app in apps)
+    cold_wall = statistics.median(c for c, _ in walls)
+    warm_wall = statistics.median(w for _, w in walls)
+    print(
+        f"\nwhole connector, the checks' wall time: cold {cold_wall:.1f} s, warm {warm_wall:.1f} s;"
+        f" the floor, one application after another: {floor_sum:.1f} s"
+    )
+    for problem in problems:
+        print(f"  {problem}")
 
 
 if __name__ == "__main__":

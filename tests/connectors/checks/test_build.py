@@ -634,3 +634,24 @@ def test_runs_at_once_get_their_own_workspace_and_a_freed_one_is_used_again(
     for workspace in (second, third):
         workspace.remove()
     assert workspaces(build_cache) == []
+
+
+def test_a_local_module_the_build_installs_into_is_installed_with_the_application(
+    build_cache, repository
+):
+    build = (
+        "npm --prefix ../shared install && npm --prefix ../shared run build && "
+        "node -e \"console.log(require('../shared/dist/delay.js'))\""
+    )
+    shared_build = (
+        "node -e \"const fs = require('fs'); fs.mkdirSync('dist', { recursive: true }); "
+        "fs.writeFileSync('dist/delay.js', 'module.exports = require(\\'ms\\')(\\'2s\\');')\""
+    )
+    files = one_service(scripts={"build": build})
+    files["shared/package.json"] = package_json(
+        "fixture-shared", {"build": shared_build}, {"ms": MS["version"]}
+    )
+    files["shared/package-lock.json"] = package_lock("fixture-shared", True)
+    built, _ = run_build_and_tests(repository(files))
+    assert built.status == "succeeded", built.findings
+    assert "install shared" in built.summary and "service: install" in built.summary
