@@ -21,9 +21,19 @@ PYTHON_READS = re.compile(
 SHELL_READS = re.compile(r"\$\{([A-Z][A-Z0-9_]*)")
 
 
+def outside_environment() -> dict[str, str]:
+    """This process's environment less what the test harness itself set (the test database
+    and broker, pytest's variables, and the async-safety switch the browser tests need)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TEST_", "PYTEST_")) and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+
+
 def settings_under(env: dict[str, str], *names: str) -> subprocess.CompletedProcess[str]:
     """Loads the settings in a fresh interpreter with ``env`` and prints ``names`` as JSON."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
+    clean = outside_environment()
     for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"):
         clean.pop(name, None)
     script = (
@@ -42,7 +52,7 @@ def settings_under(env: dict[str, str], *names: str) -> subprocess.CompletedProc
 
 def serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Builds the ASGI application as a server does, with ``env`` over a clean environment."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
+    clean = outside_environment()
     for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"):
         clean.pop(name, None)
     return subprocess.run(
@@ -134,7 +144,7 @@ def test_the_server_starts_with_debug_on_or_with_real_values():
 
 
 def test_check_deploy_is_clean_with_the_documented_production_variables():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
+    env = outside_environment()
     env.pop("DEBUG", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -149,7 +159,7 @@ def test_check_deploy_is_clean_with_the_documented_production_variables():
 
 
 def test_without_the_production_variables_check_deploy_names_what_is_missing():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
+    env = outside_environment()
     env.update({"DEBUG": "false", "SECRET_KEY": production_environment()["SECRET_KEY"]})
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
