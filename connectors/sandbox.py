@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import selectors
 import shutil
@@ -52,6 +53,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+SETUP_TRIES = 3
 SANDBOX_ID = 65534  # the user and group a sandboxed command runs as, inside its namespace
 # A command that prints this many times its kept output is stopped: nobody reads it.
 OUTPUT_STOP_FACTOR = 64
@@ -72,6 +74,9 @@ _GROUP = f"root:x:0:\nbuild:x:{SANDBOX_ID}:\n"
 _HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost\n"
 _SLIRP_DNS = "nameserver 10.0.2.3\n"  # slirp4netns's DNS forwarder
 _NS_GET_USERNS = 0xB701  # ioctl: the user namespace that owns a namespace
+
+
+logger = logging.getLogger(__name__)
 
 
 class SandboxUnavailable(Exception):
@@ -264,6 +269,19 @@ class Bubblewrap:
         subprocess.run(["chown", "-R", "-h", f"{user[0]}:{user[1]}", str(path)], check=True)
 
     def run(self, invocation: Invocation) -> SandboxResult:
+        """Run the command; a sandbox that bwrap could not set up is tried again (twice)."""
+        for _ in range(SETUP_TRIES - 1):
+            try:
+                result = self._run_once(invocation)
+            except SandboxUnavailable as exc:  # its network could not be set up
+                logger.warning("The sandbox could not start, trying again: %s", exc)
+                continue
+            if not _setup_failed(result):
+                return result
+            logger.warning("bwrap could not set the sandbox up, trying again: %s", result.output)
+        return self._run_once(invocation)
+
+    def _run_once(self, invocation: Invocation) -> SandboxResult:
         passed: list[int] = []
         data_files: list[tuple[str, str]] = [
             ("/etc/passwd", _PASSWD),
@@ -360,6 +378,11 @@ class Bubblewrap:
                 with contextlib.suppress(OSError):
                     os.close(block_write)
         return _collect(process, invocation, cleanup=cleanup)
+
+
+def _setup_failed(result: SandboxResult) -> bool:
+    """bwrap itself failed (e.g. "bwrap: loopback: Failed RTM_NEWADDR") before the command ran."""
+    return result.exit_code == 1 and result.output.startswith("bwrap: ")
 
 
 def _system_binds() -> list[str]:

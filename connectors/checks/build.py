@@ -92,6 +92,7 @@ from .toolchains import (
     default_manager_version,
     machine_node,
     node_range,
+    npm_for,
     read_node_project,
     satisfies,
     write_shims,
@@ -544,8 +545,20 @@ class BuildSession:
                     f"{project.wanted_from} asks for Node {project.wanted_node}, which could not "
                     f"be had from the npm registry; the worker's Node {machine.version} was used."
                 )
+        npm_cli, npx_cli, npm_version = machine.npm_cli, machine.npx_cli, _npm_version(machine)
+        older = npm_for(node_version, machine)
+        if older:
+            found = self.tools.find(NPM, older) or self._fetch(work, NPM, older)
+            if found:
+                npm_cli, npm_version = found
+                npx_cli = npm_cli.parent / "npx-cli.js"
+            else:
+                warnings.append(
+                    f"npm {older} (the npm of Node {node_version}) could not be had from the "
+                    f"npm registry; the worker's npm {npm_version} was used."
+                )
         manager_file: Path | None = None
-        manager_version = _npm_version(machine)
+        manager_version = npm_version
         if project.manager != NPM:
             release = berry_release(project) if project.manager == BERRY else None
             spec = project.manager_version or default_manager_version(project.manager, project)
@@ -571,12 +584,12 @@ class BuildSession:
         write_shims(
             bin_dir,
             node=node,
-            npm_cli=machine.npm_cli,
-            npx_cli=machine.npx_cli,
+            npm_cli=npm_cli,
+            npx_cli=npx_cli,
             manager=project.manager,
             manager_file=manager_file,
         )
-        roots = [node.parent.parent, machine.npm_cli.parent.parent]
+        roots = [node.parent.parent, npm_cli.parent.parent]
         if manager_file is not None:
             roots.append(manager_file.parent.parent)
         readable = [

