@@ -349,8 +349,17 @@ CONNECTORS_STALE_RUN_SECONDS = env_int("CONNECTORS_STALE_RUN_SECONDS", 60)
 CONNECTORS_RESEND_RUN_SECONDS = env_int("CONNECTORS_RESEND_RUN_SECONDS", 120)
 # ...and failed when still unclaimed this long after it was requested.
 CONNECTORS_UNCLAIMED_RUN_SECONDS = env_int("CONNECTORS_UNCLAIMED_RUN_SECONDS", 30 * 60)
+# Where runs check repositories out ("run-<run id>-…"); a worker clears, when it starts,
+# the checkouts no live run owns (left by a worker that was killed).
+CONNECTORS_CHECKOUT_DIR = env_str(
+    "CONNECTORS_CHECKOUT_DIR", str(Path(tempfile.gettempdir()) / "connector-workbench-checkouts")
+)
 
 # --- Build and unit-test checks (connectors/sandbox.py, connectors/checks/build.py) ------
+# Whether previews and publishes run them. Off by default: on real published connectors they
+# still fail for reasons of this server's build environment (Node and npm versions, installs
+# through the sandbox), which would make a good connector's preview "false".
+CONNECTORS_BUILD_CHECKS = env_bool("CONNECTORS_BUILD_CHECKS", False)
 # "bubblewrap" runs a connector's install, build and tests in bwrap; "none" runs them
 # unisolated and is for development machines only. Without bubblewrap the checks refuse.
 CONNECTORS_SANDBOX = env_str("CONNECTORS_SANDBOX", "bubblewrap")
@@ -380,11 +389,6 @@ CONNECTORS_BUILD_INSTALL_SCRIPTS = env_list("CONNECTORS_BUILD_INSTALL_SCRIPTS", 
 # A folder in Maven repository layout (e.g. a pre-filled ~/.m2/repository, readable by
 # others) that Maven builds read before Maven Central; empty for none.
 CONNECTORS_BUILD_MAVEN_REPOSITORY = env_str("CONNECTORS_BUILD_MAVEN_REPOSITORY", "")
-# Where runs check repositories out ("run-<run id>-…"); a worker clears, when it starts,
-# the checkouts no live run owns (left by a worker that was killed).
-CONNECTORS_CHECKOUT_DIR = env_str(
-    "CONNECTORS_CHECKOUT_DIR", str(Path(tempfile.gettempdir()) / "connector-workbench-checkouts")
-)
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -64,7 +64,7 @@ def default_checks() -> list[Check]:
     return [
         SpecificationCheck(),
         StructureCheck(),
-        *build_checks(),
+        *(build_checks() if settings.CONNECTORS_BUILD_CHECKS else []),
         DependencyCheck(),
         CodeCheck(),
         SecretCheck(),

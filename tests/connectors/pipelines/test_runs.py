@@ -78,3 +78,19 @@ def test_the_sweep_leaves_live_runs_alone(pending):
     assert pipelines.sweep_interrupted_runs() == 0
     pending.refresh_from_db()
     assert pending.is_previewable == "pending"
+
+
+def test_build_and_unit_test_checks_run_only_when_turned_on(settings):
+    settings.CONNECTORS_BUILD_CHECKS = False
+    off = [check.name for check in pipelines.default_checks()]
+    settings.CONNECTORS_BUILD_CHECKS = True
+    on = [check.name for check in pipelines.default_checks()]
+
+    assert "Build" not in off and "Unit test" not in off
+    assert on[:4] == [
+        "Connector specification file validation",
+        "Repository structure",
+        "Build",
+        "Unit test",
+    ]
+    assert set(on) - set(off) == {"Build", "Unit test"}
