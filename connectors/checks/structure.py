@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.spec import rules
+from connectors.spec.loader import SpecFileError, load_spec_document
 
 from .base import Application, CheckContext, CheckOutcome, Finding
 
+SPECIFICATION_FILE = "connect.yaml"
 NODE_MANIFEST = "package.json"
 JAVA_MANIFESTS = ("pom.xml", "build.gradle", "build.gradle.kts")
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -53,10 +55,14 @@ class StructureCheck:
             )
         root = context.root.resolve()
         deploy_scripts = _deploy_scripts(context.spec)
+        entry_lines = _entry_lines(root)
         findings: list[Finding] = []
         for application in context.applications:
             findings += _check_application(
-                root, application, deploy_scripts.get(application.name, {})
+                root,
+                application,
+                deploy_scripts.get(application.name, {}),
+                entry_lines.get(application.name),
             )
         count = len(context.applications)
         if any(finding.type == "Error" for finding in findings):
@@ -75,7 +81,7 @@ class StructureCheck:
 
 
 def _check_application(
-    root: Path, application: Application, deploy_scripts: dict[str, str]
+    root: Path, application: Application, deploy_scripts: dict[str, str], entry_line: int | None
 ) -> list[Finding]:
     name = application.name
     folder = application.path
@@ -86,10 +92,12 @@ def _check_application(
     if folder.is_symlink():
         return [error(f"The folder of application '{name}' is a symbolic link.", f"{name}/")]
     if not folder.is_dir() or not folder.resolve().is_relative_to(root):
+        # The folder is not there to point at: the connect.yaml entry that names it is.
         return [
             error(
                 f"Application '{name}' has no folder '{name}/' at the repository root.",
-                f"{name}/",
+                SPECIFICATION_FILE,
+                entry_line,
             )
         ]
     package_json = folder / NODE_MANIFEST
@@ -168,6 +176,24 @@ def _is_plain_file(path: Path) -> bool:
 def _line_of(text: str, needle: str) -> int | None:
     at = text.find(needle)
     return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def _entry_lines(root: Path) -> dict[str, int]:
+    """Application name -> the line of its ``name`` in connect.yaml's ``deployAs``."""
+    try:
+        loaded = load_spec_document((root / SPECIFICATION_FILE).read_bytes())
+    except (OSError, SpecFileError):
+        return {}
+    deploy_as = loaded.value.get("deployAs") if isinstance(loaded.value, dict) else None
+    if not isinstance(deploy_as, list):
+        return {}
+    lines: dict[str, int] = {}
+    for index, entry in enumerate(deploy_as):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        line = loaded.line_of(("deployAs", index, "name"))
+        if isinstance(name, str) and line is not None:
+            lines.setdefault(name, line)
+    return lines
 
 
 def _deploy_scripts(spec: dict[str, Any] | None) -> dict[str, dict[str, str]]:

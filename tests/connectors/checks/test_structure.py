@@ -64,10 +64,13 @@ def test_a_missing_application_folder_is_named(tmp_path):
     assert errors(outcome) == [
         (
             "assets",
-            "assets/",
+            "connect.yaml",
             "Application 'assets' has no folder 'assets/' at the repository root.",
         )
     ]
+    (finding,) = [f for f in outcome.findings if f.type == "Error"]
+    lines = (tmp_path / "connect.yaml").read_text().splitlines()
+    assert "name: assets" in lines[finding.line - 1]
     assert outcome.summary == "1 of 2 application folders cannot be built as they are."
 
 
