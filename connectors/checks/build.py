@@ -28,8 +28,8 @@ Node applications:
 - the build's and tests' temporary folder (``TMPDIR``: Jest's transform cache) is kept by the
   content of the whole checkout, so a preview of the very same files gets it back.
 
-Builds and tests get the application's configuration as stand-ins (see
-``configuration_values``), and the local modules an application depends on or installs into
+Merchant Center builds get their configuration as stand-ins (see ``configuration_values``),
+and the local modules an application depends on or installs into
 are installed with it (``companion_folders``), since its build has no network.
 
 Maven applications: dependencies fetched with network (``mvn dependency:go-offline``; the
@@ -950,15 +950,17 @@ def node_environment(
 def configuration_values(
     spec: Mapping[str, object], application: Application
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Stand-ins for an application's configuration: (standard, secured).
+    """Stand-ins for a Merchant Center application's configuration: (standard, secured).
 
-    Builds and tests read it: Merchant Center builds (``${env:CLOUD_IDENTIFIER}`` in
-    custom-application-config), services whose tests load their configuration. The hosted
-    build is given the deployment's values, a preview has none. Standard keys get their
-    default or a stand-in, secured keys a stand-in that is masked in every log, and a
-    Merchant Center application's ``APPLICATION_URL`` (set by the hosted service) an address
-    that cannot resolve.
+    Its build reads it (``${env:CLOUD_IDENTIFIER}`` in custom-application-config) and refuses
+    to run without it; the hosted build is given the deployment's values, a preview has none.
+    Standard keys get their default or a stand-in, secured keys a stand-in that is masked in
+    every log, and ``APPLICATION_URL`` (set by the hosted service) an address that cannot
+    resolve. Other applications get none: stand-ins fail the validation many services do on
+    their configuration, and their tests set what they need.
     """
+    if application.type not in rules.MERCHANT_CENTER_TYPES:
+        return {}, {}
     sections: list[object] = []
     inherited = spec.get("inheritAs")
     if isinstance(inherited, dict):
@@ -966,9 +968,7 @@ def configuration_values(
     for entry in spec.get("deployAs") or []:  # type: ignore[attr-defined]
         if isinstance(entry, dict) and entry.get("name") == application.name:
             sections.append(entry.get("configuration"))
-    standard: dict[str, str] = {}
-    if application.type in rules.MERCHANT_CENTER_TYPES:
-        standard["APPLICATION_URL"] = f"https://{application.name}.preview.invalid"
+    standard = {"APPLICATION_URL": f"https://{application.name}.preview.invalid"}
     secured: dict[str, str] = {}
     for section in sections:
         if not isinstance(section, dict):
