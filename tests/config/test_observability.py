@@ -139,14 +139,23 @@ def test_a_stack_reports_health_metrics_and_logs_runs_with_the_request_id(stack,
         what="the run to end",
     )
     run_id = str(run["id"])
-    lines = wait_until(
-        lambda: [
+
+    def run_lines() -> list[dict]:
+        return [
             line
             for line in json_lines(stack.worker.output())
             if line.get("run_id") == run_id or run_id in line["message"]
-        ],
+        ]
+
+    # The end line is written just after the run's state: wait for both lines.
+    lines = wait_until(
+        lambda: (
+            (found := run_lines())
+            and {"run_started", "run_ended"} <= {line.get("event") for line in found}
+            and found
+        ),
         10,
-        what="the run's log lines",
+        what="the run's start and end log lines",
     )
     assert {line["correlation_id"] for line in lines} == {"test/observed-run-1"}, lines
     events = {line.get("event"): line for line in lines}
