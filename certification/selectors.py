@@ -35,7 +35,7 @@ def queue() -> QuerySet[ConnectorStaged]:
     )
 
 
-def get_draft_for_review(*, id: Any, details: bool = True) -> ConnectorStaged:  # noqa: A002
+def get_draft_for_review(*, id: Any, details: bool = True) -> ConnectorStaged:
     """A draft of the queue, with its reports and comments. Raises ResourceNotFound."""
     try:
         parsed = uuid.UUID(str(id))

@@ -73,7 +73,7 @@ RUN_TASKS = frozenset({"connectors.run_preview", "connectors.run_publish"})
 
 @worker_ready.connect
 def _start_heartbeat(**_: object) -> None:
-    from connectors.monitoring import WorkerHeartbeat  # noqa: PLC0415 - needs Django set up
+    from connectors.monitoring import WorkerHeartbeat
 
     _heartbeat.append(WorkerHeartbeat().start())
 

@@ -40,7 +40,7 @@ _metrics_dir = Path(
 
 def _logging() -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from config.settings import LOGGING  # noqa: PLC0415 - the same format as the application
+    from config.settings import LOGGING
 
     config = copy.deepcopy(LOGGING)
     for name in ("gunicorn.error", "gunicorn.access"):
@@ -63,6 +63,6 @@ def on_starting(server) -> None:
 
 
 def child_exit(server, worker) -> None:
-    from prometheus_client import multiprocess  # noqa: PLC0415
+    from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -65,7 +65,7 @@ class Change:
 
 
 # The live event each history kind sends after commit.
-_LIVE_EVENT = {
+_LIVE_EVENT: dict[str, str] = {
     DraftEvent.Kind.CREATED: "created",
     DraftEvent.Kind.UPDATED: "updated",
     DraftEvent.Kind.STATE: "state",

@@ -36,7 +36,7 @@ _silent_until = 0.0
 
 @cache
 def _redis(url: str) -> Any:
-    import redis  # noqa: PLC0415
+    import redis
 
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
@@ -61,7 +61,7 @@ def publish_event(draft_id: uuid.UUID | str, payload: dict[str, Any]) -> None:
         pipe.publish(draft_channel(draft_id), message)
         pipe.publish(ALL_DRAFTS_CHANNEL, message)
         pipe.execute()
-    except Exception as error:  # noqa: BLE001 - events must never break a write
+    except Exception as error:
         _silent_until = time.monotonic() + RETRY_AFTER_SECONDS
         logger.warning(
             "Could not publish a draft event (%s); dropping events for %.0f s",

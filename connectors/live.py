@@ -113,7 +113,7 @@ def live_snapshot(draft_id: Any) -> LiveState | None:
 
 @cache
 def _events_client(url: str) -> Any:
-    import redis  # noqa: PLC0415 - only pages that follow a run need it
+    import redis
 
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
@@ -132,7 +132,7 @@ def wait_for_change(draft_id: Any, known: LiveState, timeout: float) -> None:
         try:
             pubsub = _events_client(url).pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(events.draft_channel(draft_id))
-        except Exception:  # noqa: BLE001 - fall back to reading the database
+        except Exception:
             logger.warning("Could not listen for draft events", exc_info=True)
             pubsub = None
     try:
@@ -149,7 +149,7 @@ def wait_for_change(draft_id: Any, known: LiveState, timeout: float) -> None:
                 continue
             try:
                 pubsub.get_message(timeout=min(1.0, remaining))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.warning("Lost the draft event channel", exc_info=True)
                 pubsub = None
     finally:

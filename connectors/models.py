@@ -192,7 +192,7 @@ class Connector(ConnectorFields):
         return self.key or str(self.pk)
 
     @property
-    def id(self):  # noqa: A003 - the API calls it id
+    def id(self):
         return self.staged_id
 
 

@@ -72,7 +72,7 @@ def _heartbeat_file() -> Path:
 
 def _shared_cache() -> bool:
     """Whether the cache is one every process sees (Redis), not a per-process memory."""
-    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+    return "locmem" not in str(settings.CACHES["default"]["BACKEND"]).lower()
 
 
 def record_worker_heartbeat(now: float | None = None) -> None:
@@ -112,7 +112,7 @@ class WorkerHeartbeat:
         while True:
             try:
                 record_worker_heartbeat()
-            except Exception:  # noqa: BLE001 - the next beat tries again
+            except Exception:
                 logger.warning("Could not record the worker heartbeat", exc_info=True)
             if self._stop.wait(self.interval):
                 return
@@ -133,7 +133,7 @@ def _timed(probe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         result = {"ok": True, **probe()}
-    except Exception as error:  # noqa: BLE001 - a failed probe is the answer
+    except Exception as error:
         result = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
@@ -147,7 +147,7 @@ def _database() -> dict[str, Any]:
 
 
 def _redis() -> dict[str, Any]:
-    import redis  # noqa: PLC0415
+    import redis
 
     url = settings.CONNECTORS_EVENTS_REDIS_URL
     if not url:
@@ -161,7 +161,7 @@ def _redis() -> dict[str, Any]:
 
 
 def _broker_connection():
-    from kombu import Connection  # noqa: PLC0415
+    from kombu import Connection
 
     options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
     options.update({"socket_connect_timeout": 1, "socket_timeout": 2})
@@ -286,7 +286,7 @@ class DatabaseCollector:
         active = GaugeMetricFamily(
             "workbench_runs_in_progress", "Runs waiting or going on.", labels=["state"]
         )
-        active_counts = {PipelineRun.State.QUEUED: 0, PipelineRun.State.RUNNING: 0}
+        active_counts: dict[str, int] = {PipelineRun.State.QUEUED: 0, PipelineRun.State.RUNNING: 0}
         for report, state, count in self._run_counts():
             if state in active_counts:
                 active_counts[state] += count
@@ -319,7 +319,7 @@ class DatabaseCollector:
 
     def _run_counts(self) -> list[tuple[str, str, int]]:
         table = PipelineRun._meta.db_table
-        return self._query(f"SELECT report, state, COUNT(*) FROM {table} GROUP BY report, state")  # noqa: S608
+        return self._query(f"SELECT report, state, COUNT(*) FROM {table} GROUP BY report, state")
 
     def _run_durations(self) -> list[tuple[Any, ...]]:
         table = PipelineRun._meta.db_table
@@ -328,7 +328,7 @@ class DatabaseCollector:
         else:
             seconds = "((julianday(finished_at) - julianday(started_at)) * 86400.0)"
         sql = (
-            f"SELECT report, {_bucket_sql('d', RUN_BUCKETS)}, COUNT(*), SUM(d) FROM "  # noqa: S608
+            f"SELECT report, {_bucket_sql('d', RUN_BUCKETS)}, COUNT(*), SUM(d) FROM "
             f"(SELECT report, {seconds} AS d FROM {table} "
             "WHERE finished_at IS NOT NULL AND started_at IS NOT NULL) AS runs GROUP BY report"
         )
@@ -343,21 +343,21 @@ class DatabaseCollector:
             timings = f"{table} r, json_each(r.timings) t"
             seconds = "CAST(t.value AS REAL)"
         sql = (
-            f"SELECT key, {_bucket_sql('d', CHECK_BUCKETS)}, COUNT(*), SUM(d) FROM "  # noqa: S608
+            f"SELECT key, {_bucket_sql('d', CHECK_BUCKETS)}, COUNT(*), SUM(d) FROM "
             f"(SELECT t.key AS key, {seconds} AS d FROM {timings} "
             "WHERE r.finished_at IS NOT NULL) AS checks GROUP BY key"
         )
         return self._query(sql)
 
     def _gauges(self) -> Iterator[Metric]:
-        from .checks.advisories import advisory_data_age  # noqa: PLC0415
+        from .checks.advisories import advisory_data_age
 
         queue = GaugeMetricFamily(
             "workbench_broker_queue_messages", "Tasks waiting in the broker's queue."
         )
         try:
             queue.add_metric([], broker_queue_length())
-        except Exception:  # noqa: BLE001 - left out while the broker is unreachable
+        except Exception:
             logger.warning("Could not read the broker's queue length", exc_info=True)
         yield queue
         advisory = GaugeMetricFamily(

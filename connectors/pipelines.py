@@ -50,16 +50,20 @@ State = PipelineRun.State
 
 RETRY_FIRST_DELAY_SECONDS = 1.0
 RETRY_MAX_DELAY_SECONDS = 10.0
-_SEVERITY_ORDER = {EntryType.ERROR: 0, EntryType.WARNING: 1, EntryType.INFORMATION: 2}
+_SEVERITY_ORDER: dict[str, int] = {
+    EntryType.ERROR: 0,
+    EntryType.WARNING: 1,
+    EntryType.INFORMATION: 2,
+}
 
 
 def default_checks() -> list[Check]:
-    from .checks.build import build_checks  # noqa: PLC0415
-    from .checks.code import CodeCheck  # noqa: PLC0415 - keeps API processes light
-    from .checks.dependencies import DependencyCheck  # noqa: PLC0415
-    from .checks.secrets import SecretCheck  # noqa: PLC0415
-    from .checks.specification import SpecificationCheck  # noqa: PLC0415
-    from .checks.structure import StructureCheck  # noqa: PLC0415
+    from .checks.build import build_checks
+    from .checks.code import CodeCheck
+    from .checks.dependencies import DependencyCheck
+    from .checks.secrets import SecretCheck
+    from .checks.specification import SpecificationCheck
+    from .checks.structure import StructureCheck
 
     return [
         SpecificationCheck(),
@@ -279,25 +283,25 @@ def finish(run: ClaimedRun, *, succeeded: bool, state: str | None = None) -> boo
 
 
 def _applications(root, spec) -> list[Application]:
-    from .spec.acceptance import read_specification  # noqa: PLC0415
+    from .spec.acceptance import read_specification
 
     path = root / "connect.yaml"
     if not path.is_file():
         return []
     try:
         accepted = read_specification(path.read_bytes())
-    except Exception:  # noqa: BLE001 - the specification check reports what is wrong
+    except Exception:
         return []
     return [Application(name=n, type=t, path=root / n) for n, t in accepted.applications]
 
 
 def _load_spec(root):
-    from .spec.loader import load_spec  # noqa: PLC0415
+    from .spec.loader import load_spec
 
     path = root / "connect.yaml"
     try:
         return load_spec(path.read_bytes()) if path.is_file() else None
-    except Exception:  # noqa: BLE001 - reported by the specification check
+    except Exception:
         return None
 
 
@@ -332,7 +336,7 @@ def run_check(
             problem = f"The check stopped on an internal error ({type(exc).__name__})."
             outcome = CheckOutcome(
                 status="failed",
-                findings=[Finding(type=EntryType.ERROR, message=problem)],
+                findings=[Finding(type="Error", message=problem)],
                 summary=problem,
             )
             break
@@ -356,7 +360,7 @@ def _unreachable_outcome(
     )
     return CheckOutcome(
         status="failed",
-        findings=[Finding(type=EntryType.ERROR, message=problem)],
+        findings=[Finding(type="Error", message=problem)],
         summary=problem,
     )
 
@@ -367,7 +371,7 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
     Entries are only ever added: a check that fails (for now or for good) ends with its own
     Error entry, and the entries of the checks that finished stay.
     """
-    from .repositories import RepositoryRejected, checkout  # noqa: PLC0415
+    from .repositories import RepositoryRejected, checkout
 
     kind = "Preview" if run.report == Report.PREVIEW else "Publishing"
     if not write_entries(
@@ -454,7 +458,7 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
                     NewEntry(
                         EntryType.ERROR, "Internal error", f"The run stopped: {type(exc).__name__}."
                     )
-                ],  # noqa: E501
+                ],
             )
             succeeded = False
     finish(claimed, succeeded=succeeded)
@@ -572,7 +576,7 @@ def clear_abandoned_checkouts(*, now=None) -> int:
     CONNECTORS_STALE_RUN_SECONDS; anything else was left by a worker that died.
     Returns the number of checkouts removed.
     """
-    from .repositories import leftover_checkouts, remove_checkout  # noqa: PLC0415
+    from .repositories import leftover_checkouts, remove_checkout
 
     leftovers = leftover_checkouts()
     if not leftovers:

@@ -78,7 +78,7 @@ def draft_representation(draft: ConnectorStaged) -> dict[str, Any]:
                     "userId": c["user_id"],
                     "datetime": timestamp(c["datetime"]),
                     "comment": c["comment"],
-                }  # noqa: E501
+                }
                 for c in draft.comments
             ]
         }

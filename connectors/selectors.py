@@ -75,7 +75,7 @@ def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
         return drafts
     for entry in (
         ReportEntry.objects.filter(draft_id__in=by_id).order_by("id").values(*ENTRY_COLUMNS)
-    ):  # noqa: E501
+    ):
         by_id[entry["draft_id"]].entries.append(entry)
     comments = CertificationComment.objects.filter(draft_id__in=by_id).order_by("id")
     for comment in comments.values(*COMMENT_COLUMNS):
@@ -157,7 +157,7 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def draft_lookup(*, id: str | None = None, key: str | None = None) -> Q:  # noqa: A002
+def draft_lookup(*, id: str | None = None, key: str | None = None) -> Q:
     if key is not None:
         return Q(key=key)
     parsed = _uuid(id or "")
@@ -168,7 +168,7 @@ def draft_lookup(*, id: str | None = None, key: str | None = None) -> Q:  # noqa
 
 def not_found(
     *, id: str | None = None, key: str | None = None, kind: str = "ConnectorStaged"
-) -> ResourceNotFound:  # noqa: A002,E501
+) -> ResourceNotFound:
     if key is not None:
         return ResourceNotFound(f"The {kind} with key '{key}' was not found.")
     return ResourceNotFound(f"The {kind} with ID '{id}' was not found.")
@@ -180,7 +180,7 @@ def _one_project_draft(*, project_id: int, **lookup: Any) -> QuerySet[ConnectorS
 
 # The API reads one draft with its report on every GET: compiled once, bound per request.
 _DRAFT_BY_ID = CompiledQuery(
-    lambda project_id, id: _one_project_draft(project_id=project_id, id=id),  # noqa: A006
+    lambda project_id, id: _one_project_draft(project_id=project_id, id=id),
     project_id=-424242,
     id=uuid.UUID("5ab3edcd-0000-4000-8000-000000c0ffee"),
 )
@@ -194,7 +194,7 @@ _DRAFT_BY_KEY = CompiledQuery(
 def get_draft(
     *,
     projects: Project | QuerySet[Project],
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     key: str | None = None,
     details: bool = True,
 ) -> ConnectorStaged:
@@ -307,7 +307,7 @@ def visible_connectors(project: Project) -> QuerySet[Connector]:
     )
 
 
-def get_connector(*, project: Project, id: str | None = None, key: str | None = None) -> Connector:  # noqa: A002,E501
+def get_connector(*, project: Project, id: str | None = None, key: str | None = None) -> Connector:
     if key is None and _uuid(id or "") is None:
         raise not_found(id=id, kind="Connector")
     lookup = Q(key=key) if key is not None else Q(staged_id=_uuid(id or ""))
@@ -355,5 +355,5 @@ def search_connectors(
         return total, []
     ordering = [
         o.replace("id", "staged_id") if o.lstrip("-") == "id" else o for o in _ordering(page.sort)
-    ]  # noqa: E501
+    ]
     return total, list(connectors.order_by(*ordering)[page.offset : page.offset + page.limit])

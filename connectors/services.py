@@ -86,14 +86,14 @@ def delete_draft(
     projects: Project | QuerySet[Project],
     actor: Actor,
     version: int | None = None,
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     key: str | None = None,
 ) -> dict[str, Any]:
     """Delete a draft and its production Connector; returns the deleted draft's representation.
 
     Locks the row; checks ``version`` when given. Raises ResourceNotFound, ConcurrentModification.
     """
-    from .representations import draft_representation  # noqa: PLC0415
+    from .representations import draft_representation
 
     with transaction.atomic():
         draft = (
@@ -154,7 +154,7 @@ def rotate_api_client_secret(*, api_client: ApiClient) -> str:
 
 def revoke_api_client(*, api_client: ApiClient) -> None:
     """Refuse the client's credentials from now on and end its tokens."""
-    from oauth2_provider.models import AccessToken  # noqa: PLC0415
+    from oauth2_provider.models import AccessToken
 
     with transaction.atomic():
         api_client.revoked_at = timezone.now()

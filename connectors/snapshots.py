@@ -60,8 +60,8 @@ def read_repository_snapshot(*, url: str, tag: str) -> RepositorySnapshot:
     Raises InvalidJsonInput (bad url/tag), GitRepositoryNotReachable,
     ConnectorSpecificationFileNotFound and ConnectorSpecificationFileNotValid.
     """
-    from .repositories import read_specification_file  # noqa: PLC0415
-    from .spec.acceptance import read_specification  # noqa: PLC0415
+    from .repositories import read_specification_file
+    from .spec.acceptance import read_specification
 
     check_repository_values(url=url, tag=tag)
     spec_file = read_specification_file(url, tag)

@@ -26,7 +26,7 @@ class RunTask(Task):
     runs that never reached the broker from those it holds.
     """
 
-    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:  # type: ignore[override]
         run_id = args[1] if args and len(args) > 1 else None
         try:
             result = super().apply_async(args, kwargs, **options)

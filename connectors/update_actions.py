@@ -204,7 +204,7 @@ def new_run(change: Change, report: str, *, certification: bool) -> PipelineRun:
 
 
 def enqueue_run(run: PipelineRun) -> None:
-    from . import tasks  # noqa: PLC0415 - the Celery app loads late
+    from . import tasks
 
     task = tasks.run_preview if run.report == Report.PREVIEW else tasks.run_publish
     task.delay(str(run.draft_id), str(run.id))
@@ -255,7 +255,7 @@ def apply_update_actions(
     version: int,
     actions: Sequence[BaseModel],
     actor: Actor,
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     key: str | None = None,
 ) -> ConnectorStaged:
     """Apply one update request to a draft, all actions or none.

@@ -799,7 +799,7 @@ def draft_delete(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
 
 def load_run(request: HtmxHttpRequest, draft_id: Any, run_id: Any) -> tuple[ConnectorStaged, Any]:
     """The draft and one of its runs; a 404 for anyone who may not see the draft."""
-    from .models import PipelineRun  # noqa: PLC0415
+    from .models import PipelineRun
 
     try:
         draft = load_draft(request, draft_id)

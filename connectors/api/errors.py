@@ -51,7 +51,7 @@ def _as_connect_error(exc: Exception) -> ConnectError:
         # Too many fields or files, a malformed multipart body: the request, not the server.
         return InvalidInput("The request is not valid.", detailed=str(exc))
     if isinstance(exc, drf.Throttled):
-        return TooManyRequests(retry_after=int(exc.wait or 1))
+        return TooManyRequests(retry_after=int(getattr(exc, "wait", None) or 1))
     if isinstance(exc, drf.ParseError):
         return InvalidJsonInput(
             "Request body does not contain valid JSON.", detailed=str(exc.detail)

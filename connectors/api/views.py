@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from .. import schemas, selectors, services
 from ..drafts import Actor
 from ..errors import InvalidQueryParam
+from ..oauth import Principal
 from ..parsing import load_json, parse_draft, parse_update
 from ..representations import connector_representation, draft_representation
 from ..update_actions import apply_update_actions
@@ -44,7 +45,9 @@ PAGE_PARAMETERS = [
 
 
 def _actor(request: Request) -> Actor:
-    return Actor(label=request.auth.project.key)
+    token = request.auth
+    assert isinstance(token, Principal)
+    return Actor(label=token.project.key)
 
 
 def _paged(total: int, page: selectors.Page, results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1043,7 +1043,7 @@ def last_lines(output: str, count: int = TAIL_LINES) -> str:
 
 def _save_step_log(run_id: uuid.UUID | str, application: str, step: Step) -> None:
     """Keep the step's whole (capped) log with the run, from a thread of its own."""
-    from connectors.models import StepLog  # noqa: PLC0415 - models load after the app registry
+    from connectors.models import StepLog
 
     result = step.result
     text = plain_text(result.output) if result else step.note

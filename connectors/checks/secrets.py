@@ -591,7 +591,7 @@ def _transformed(filename: str, text: str, *, eager: bool) -> list[str] | None:
     if len(text) > TRANSFORM_MAX_CHARS:
         return None
     handle = io.StringIO(text)
-    handle.name = filename  # type: ignore[misc]
+    handle.name = filename
     lines = get_transformed_file(handle, use_eager_transformers=eager)  # type: ignore[arg-type]
     if not lines:
         return None

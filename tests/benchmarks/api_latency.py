@@ -27,7 +27,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/workbe
 # As in production: Redis is the shared cache (large query totals are cached there).
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -186,7 +186,7 @@ def main() -> None:
     def update():
         version = ConnectorStaged.objects.filter(pk=update_target.pk).values_list(
             "version", flat=True
-        )[0]  # noqa: E501
+        )[0]
         return client.post(
             f"/connectors/drafts/{update_target.pk}",
             {"version": version, "actions": [{"action": "setName", "name": f"n{random.random()}"}]},
@@ -208,7 +208,7 @@ def main() -> None:
         pages = {
             n: measure(f"page {n}", lambda n=n: query_page(n), 5)["queries"]
             for n in (1, 20, 100, 500)
-        }  # noqa: E501
+        }
     base = results[0]["median"]
     print(
         f"\n{ConnectorStaged.objects.count()} drafts, {ReportEntry.objects.count()} report entries, "
@@ -218,11 +218,11 @@ def main() -> None:
     for r in results:
         print(
             f"{r['label']:52} {r['median']:10.2f} {r['p99']:8.2f} {r['median'] / base:8.2f} {r['queries']:8d}"
-        )  # noqa: E501
+        )
     print(
         "\nSQL queries per query page by page size:",
         ", ".join(f"{n}: {q}" for n, q in pages.items()),
-    )  # noqa: E501
+    )
 
 
 if __name__ == "__main__":

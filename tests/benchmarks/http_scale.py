@@ -42,7 +42,7 @@ TARGETS = ("floor", "get-by-id", "query page", "update")
 
 
 def create_database(url: str) -> None:
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
@@ -52,14 +52,14 @@ def create_database(url: str) -> None:
 
 def prepare(drafts: int) -> dict:
     """Migrated, seeded database; an API client; the ids the clients use."""
-    import django  # noqa: PLC0415
+    import django
 
     django.setup()
-    from django.core.management import call_command  # noqa: PLC0415
+    from django.core.management import call_command
 
-    from connectors.models import ConnectorStaged  # noqa: PLC0415
-    from connectors.services import create_api_client, ensure_project  # noqa: PLC0415
-    from tests.benchmarks.api_latency import seed  # noqa: PLC0415
+    from connectors.models import ConnectorStaged
+    from connectors.services import create_api_client, ensure_project
+    from tests.benchmarks.api_latency import seed
 
     call_command("migrate", verbosity=0)
     project = ensure_project(key="bench", region="europe-west1.gcp")
@@ -69,7 +69,7 @@ def prepare(drafts: int) -> dict:
         str(i)
         for i in ConnectorStaged.objects.filter(project=project).values_list("id", flat=True)[:2000]
     ]
-    from django.db import connections  # noqa: PLC0415
+    from django.db import connections
 
     connections.close_all()  # only the servers' connections count below
     return {
@@ -110,7 +110,7 @@ class Server:
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
-        from tests.benchmarks.load import Session  # noqa: PLC0415
+        from tests.benchmarks.load import Session
 
         while time.monotonic() < deadline:
             try:
@@ -126,7 +126,7 @@ class Server:
 
 
 def run_cell(port: int, target: str, clients: int, seconds: float, data: dict, token: str) -> dict:
-    from tests.benchmarks.load import Session, percentile  # noqa: PLC0415
+    from tests.benchmarks.load import Session, percentile
 
     auth = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
@@ -220,7 +220,7 @@ def main() -> None:
     data = prepare(args.drafts)
     if len(data["ids"]) < max(CLIENTS):
         raise SystemExit("not enough drafts for one per client")
-    from tests.benchmarks.load import ConnectionSampler, bearer_token  # noqa: PLC0415
+    from tests.benchmarks.load import ConnectionSampler, bearer_token
 
     log = Path(tempfile.gettempdir()) / "http_scale_server.log"
     results: dict[tuple[int, int, str], dict] = {}

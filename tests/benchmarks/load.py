@@ -121,7 +121,7 @@ class ConnectionSampler(threading.Thread):
 
     def __init__(self, database_url: str) -> None:
         super().__init__(daemon=True)
-        import psycopg  # noqa: PLC0415 - only needed when counting
+        import psycopg
 
         self.connection = psycopg.connect(database_url, autocommit=True)
         self.stop = threading.Event()

@@ -88,7 +88,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="preview-bench-"))
     repository = samples.create_repository(
         work / "repo", samples.four_application_connector_files()
-    )  # noqa: E501
+    )
     apps = list(samples.FOUR_APPLICATIONS)
     project = ensure_project(key="bench-preview")
     worker = subprocess.Popen(
@@ -137,25 +137,25 @@ def main() -> None:
             while True:
                 state = ConnectorStaged.objects.filter(id=draft.id).values_list(
                     "is_previewable", flat=True
-                )[0]  # noqa: E501
+                )[0]
                 if state != "pending":
                     break
                 time.sleep(0.02)
             total = time.perf_counter() - requested
             assert state == "true", list(
                 ReportEntry.objects.filter(draft_id=draft.id).values_list("title", "message")
-            )  # noqa: E501
+            )
             first = ReportEntry.objects.filter(draft_id=draft.id).order_by("id").first()
             totals.append(total)
             firsts.append(first.created_at.timestamp() - wall_requested)
             timings = PipelineRun.objects.get(
                 id=ConnectorStaged.objects.get(id=draft.id).preview_run_id
-            ).timings  # noqa: E501
+            ).timings
             for name, seconds in timings.items():
                 checks.setdefault(name, []).append(seconds)
             floors.append(floor(repository.url, "1.0.0", apps))
             print(
-                f"run {run + 1}: preview {total:.2f} s, first entry after {firsts[-1] * 1000:.0f} ms, "  # noqa: E501
+                f"run {run + 1}: preview {total:.2f} s, first entry after {firsts[-1] * 1000:.0f} ms, "
                 f"floor {floors[-1]:.2f} s",
                 flush=True,
             )

@@ -122,10 +122,10 @@ def configure(args: argparse.Namespace) -> None:
     os.environ["CONNECTORS_ADVISORY_SOURCE"] = " ".join(sources)
     _ensure_database(os.environ["DATABASE_URL"])
 
-    import django  # noqa: PLC0415 - the environment above must be set first
+    import django
 
     django.setup()
-    from django.core.management import call_command, get_commands  # noqa: PLC0415
+    from django.core.management import call_command, get_commands
 
     call_command("migrate", verbosity=0)
     if not args.no_sync and "sync_advisories" in get_commands():
@@ -136,9 +136,9 @@ def configure(args: argparse.Namespace) -> None:
 
 
 def _ensure_database(url: str) -> None:
-    import dj_database_url  # noqa: PLC0415
-    import psycopg  # noqa: PLC0415
-    from psycopg import sql  # noqa: PLC0415
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
 
     config = dj_database_url.parse(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
@@ -219,12 +219,12 @@ def head_tag(checkout: Path) -> str:
 
 def preview(name: str, checkout: Path, tag: str, url: str) -> Preview:
     """Create a draft for ``url`` (``checkout``) at ``tag``; run its preview in this process."""
-    from connectors.errors import ConnectError  # noqa: PLC0415
-    from connectors.models import ConnectorStaged, PipelineRun, ReportEntry  # noqa: PLC0415
-    from connectors.schemas import ConnectorStagedDraft, UpdatePreviewable  # noqa: PLC0415
-    from connectors.services import create_draft, delete_draft, ensure_project  # noqa: PLC0415
-    from connectors.state import Report  # noqa: PLC0415
-    from connectors.update_actions import Actor, apply_update_actions  # noqa: PLC0415
+    from connectors.errors import ConnectError
+    from connectors.models import ConnectorStaged, PipelineRun, ReportEntry
+    from connectors.schemas import ConnectorStagedDraft, UpdatePreviewable
+    from connectors.services import create_draft, delete_draft, ensure_project
+    from connectors.state import Report
+    from connectors.update_actions import Actor, apply_update_actions
 
     commit = git(checkout, "rev-parse", f"refs/tags/{tag}^{{commit}}")
     result = Preview(repository=name, tag=tag, commit=commit[:12], verdict="error")
@@ -256,7 +256,7 @@ def preview(name: str, checkout: Path, tag: str, url: str) -> Preview:
                 actor=actor,
                 id=str(draft.id),
             )
-        except Exception as error:  # noqa: BLE001 - a benchmark reports and goes on
+        except Exception as error:
             result.problem = f"the preview raised {type(error).__name__}: {error}"
         result.seconds = time.perf_counter() - started
         draft = ConnectorStaged.objects.get(id=draft.id)
@@ -337,9 +337,9 @@ def finding_kind(check: str, message: str) -> str:
 
 def code_targets(root: Path) -> list[str]:
     """The folders the code check gives Semgrep, for a checkout at ``root``."""
-    from connectors import pipelines  # noqa: PLC0415
-    from connectors.checks import code  # noqa: PLC0415
-    from connectors.checks.base import CheckContext  # noqa: PLC0415
+    from connectors import pipelines
+    from connectors.checks import code
+    from connectors.checks.base import CheckContext
 
     context = CheckContext(
         root=root,
@@ -352,7 +352,7 @@ def code_targets(root: Path) -> list[str]:
 
 
 def measure_floor(result: Preview, url: str) -> None:
-    from connectors.checks.code import find_semgrep, semgrep_command  # noqa: PLC0415
+    from connectors.checks.code import find_semgrep, semgrep_command
 
     with tempfile.TemporaryDirectory(prefix="real-connectors-floor-") as scratch:
         root = Path(scratch) / "r"
@@ -493,7 +493,7 @@ BACKEND_TYPES = ("service", "event", "job")  # deployed as running code, service
 def _service(root: Path):
     """The application to plant in: a service (else an event or job application) with a
     folder, preferring one with a lockfile."""
-    from connectors import pipelines  # noqa: PLC0415
+    from connectors import pipelines
 
     backends = sorted(
         (
@@ -591,7 +591,7 @@ def plant_aws_keys(root: Path) -> Plant:
 
 
 def plant_missing_application(root: Path) -> Plant:
-    from ruamel.yaml import YAML  # noqa: PLC0415
+    from ruamel.yaml import YAML
 
     yaml = YAML()
     yaml.preserve_quotes = True

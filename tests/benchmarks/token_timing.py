@@ -26,7 +26,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/workbench_token_timing")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

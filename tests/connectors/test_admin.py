@@ -87,7 +87,7 @@ def test_support_reruns_and_fails_a_stuck_preview(admin_client, api, create_draf
     api.post(
         f"/connectors/drafts/{draft['id']}",
         {"version": 1, "actions": [{"action": "updatePreviewable"}]},
-    )  # noqa: E501
+    )
     stuck = ConnectorStaged.objects.get(id=draft["id"]).preview_run_id
     url = "/admin/connectors/connectorstaged/"
     admin_client.post(url, {"action": "rerun_pipeline", "_selected_action": [draft["id"]]})

@@ -230,15 +230,15 @@ class Drafts:
                 actor=self.creator,
                 id=str(draft.id),
             )
-        except Exception as exc:  # noqa: BLE001 - only sending the task after commit can fail here
+        except Exception as exc:
             self.warn(f"Could not queue the run ({exc}); it runs here instead.")
             draft.refresh_from_db()
             return draft
 
     def _run(self, draft: ConnectorStaged, *, preview: bool) -> None:
         """Run the requested pipeline here with its local checks, unless a worker took it."""
-        from connectors.checks.specification import SpecificationCheck  # noqa: PLC0415
-        from connectors.checks.structure import StructureCheck  # noqa: PLC0415
+        from connectors.checks.specification import SpecificationCheck
+        from connectors.checks.structure import StructureCheck
 
         draft.refresh_from_db()
         run_id = draft.preview_run_id if preview else draft.publish_run_id

@@ -110,7 +110,7 @@ def test_create_api_client_command_prints_working_credentials(db, capsys):
     response = Client().post(
         "/oauth/token",
         {"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic}"},  # noqa: E501
+        headers={"Authorization": f"Basic {basic}"},
     )
     assert response.status_code == 200
     assert "manage_connectors:cli-shop" in response.json()["scope"]

@@ -146,7 +146,7 @@ def test_unknown_fields_in_an_action_are_refused(api, create_draft):
         {
             "version": 1,
             "actions": [{"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 0}],
-        },  # noqa: E501
+        },
         {"version": 1, "actions": [{"action": "setSupportedRegions", "regions": []}]},
         {"version": 1, "actions": [{"action": "addPrivateProject", "privateProject": "nocolon"}]},
         {"version": 1, "actions": [{"action": "publish", "certification": "yes"}]},
@@ -212,12 +212,12 @@ def test_view_only_token_cannot_update_or_create(viewer_api, api, create_draft, 
     update = {"version": 1, "actions": [{"action": "setName", "name": "n"}]}
     error_of(
         viewer_api.post(f"/connectors/drafts/{draft['id']}", update), 403, "insufficient_scope"
-    )  # noqa: E501
+    )
     error_of(
         viewer_api.post("/connectors/drafts", draft_body(good_repo.url, key="k2")),
         403,
         "insufficient_scope",
-    )  # noqa: E501
+    )
     error_of(viewer_api.delete(f"/connectors/drafts/{draft['id']}"), 403, "insufficient_scope")
     assert viewer_api.get(f"/connectors/drafts/{draft['id']}").status_code == 200
 
@@ -225,7 +225,7 @@ def test_view_only_token_cannot_update_or_create(viewer_api, api, create_draft, 
 def test_method_not_allowed_uses_the_error_format(api):
     response = api.client.put(
         "/connectors/drafts", headers={"Authorization": f"Bearer {api.token}"}
-    )  # noqa: E501
+    )
     error_of(response, 405, "MethodNotAllowed")
 
 

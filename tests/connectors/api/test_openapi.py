@@ -31,7 +31,7 @@ def test_schema_lists_every_endpoint_with_its_shapes(db):
         "ConnectorStagedUpdate",
         "ErrorResponse",
         "SetRepository",
-    ):  # noqa: E501
+    ):
         assert name in components, name
     staged = components["ConnectorStaged"]["properties"]
     assert {"isPreviewable", "previewableReport", "publishingReport", "hasChanges"} <= set(staged)

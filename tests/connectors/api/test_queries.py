@@ -42,7 +42,7 @@ def test_sort_by_created_at_desc_is_newest_first(api, three_drafts):
         "charlie",
         "bravo",
         "alpha",
-    ]  # noqa: E501
+    ]
 
 
 def test_limit_and_offset_page_through(api, three_drafts):
@@ -62,7 +62,7 @@ def test_filters_by_privacy_and_integration_types(api, three_drafts):
     assert len(keys(api.get("/connectors/drafts", {"isPrivate": "true"}))) == 2
     found = keys(
         api.get("/connectors/drafts?integrationTypes=tax&integrationTypes=psp&sort=key+asc")
-    )  # noqa: E501
+    )
     assert found == ["alpha", "bravo"]
 
 
@@ -99,16 +99,16 @@ def test_search_finds_public_and_own_connectors_only(api, other_api, three_draft
     assert keys(api.get("/connectors/search", {"private": "true", "sort": "key asc"})) == [
         "alpha",
         "bravo",
-    ]  # noqa: E501
+    ]
     assert keys(
         api.get("/connectors/search", {"key": ["alpha", "charlie"], "sort": "key asc"})
-    ) == ["alpha", "charlie"]  # noqa: E501
+    ) == ["alpha", "charlie"]
     assert keys(
         api.get(
             "/connectors/search",
             {"creator.company": "commercetools", "limit": 1, "sort": "key desc"},
         )
-    ) == ["charlie"]  # noqa: E501
+    ) == ["charlie"]
     assert keys(api.get("/connectors/search", {"integrationTypes": "erp"})) == ["bravo"]
     alpha = ConnectorStaged.objects.get(key="alpha")
     assert keys(api.get("/connectors/search", {"id": str(alpha.id)})) == ["alpha"]
@@ -116,7 +116,7 @@ def test_search_finds_public_and_own_connectors_only(api, other_api, three_draft
 
 def test_a_private_connector_is_visible_to_the_projects_it_names(
     api, other_api, create_draft, other_project
-):  # noqa: E501
+):
     draft = create_draft(privateProjects=[other_project.identifier])
     publish_to_production(draft=ConnectorStaged.objects.get(id=draft["id"]), certified=False)
     assert keys(other_api.get("/connectors/search", {"private": "true"})) == ["connector-key"]

@@ -84,11 +84,11 @@ SEED_ACTIONS = [
     {
         "action": "setSupportedRegions",
         "regions": ["europe-west1.gcp", "us-central1.gcp", "australia-southeast1.gcp"],
-    },  # noqa: E501
+    },
     {
         "action": "setDocumentationUrl",
         "documentationUrl": "https://www.example.com/my-connector/documentation",
-    },  # noqa: E501
+    },
     {"action": "setIntegrationTypes", "integrationTypes": ["promotion", "other"]},
     {"action": "setCreatorName", "creatorName": "Jane Doe"},
     {"action": "setCreatorTitle", "creatorTitle": "Ms"},
@@ -150,7 +150,7 @@ def test_seed_update_example_sets_the_name_and_bumps_the_version(api, created, b
         f"/connectors/drafts/{created['id']}"
         if by == "id"
         else "/connectors/drafts/key=connector-key"
-    )  # noqa: E501
+    )
     response = api.post(
         path, {"version": 1, "actions": [{"action": "setName", "name": "New Connector name"}]}
     )
@@ -175,7 +175,7 @@ def test_seed_set_repository_example_reads_the_new_tag(api, created, seed_repo):
         {
             "version": 1,
             "actions": [{"action": "setRepository", "url": seed_repo.url, "tag": "0.0.0"}],
-        },  # noqa: E501
+        },
     )
     assert response.status_code == 201, response.content
     assert response.json()["repository"] == {"url": seed_repo.url, "tag": "0.0.0"}
@@ -190,6 +190,6 @@ def test_seed_preview_publish_and_unlist_examples_are_accepted(api, created):
     assert unlist.status_code == 201
     publish = api.post(
         path, {"version": 3, "actions": [{"action": "publish", "certification": False}]}
-    )  # noqa: E501
+    )
     assert publish.status_code == 201, publish.content
     assert publish.json()["status"] == "Processing"

@@ -24,52 +24,52 @@ def update(api, draft_id: str, version: int, *actions: dict):
             {"action": "setSupportedRegions", "regions": ["us-east-2.aws", "us-east-2.aws"]},
             ("supportedRegions",),
             ["us-east-2.aws"],
-        ),  # noqa: E501
+        ),
         (
             {"action": "setDocumentationUrl", "documentationUrl": "https://docs.example.com"},
             ("documentationUrl",),
             "https://docs.example.com",
-        ),  # noqa: E501
+        ),
         (
             {"action": "setIntegrationTypes", "integrationTypes": ["psp", "tax"]},
             ("integrationTypes",),
             ["psp", "tax"],
-        ),  # noqa: E501
+        ),
         ({"action": "setCreatorName", "creatorName": "Jane"}, ("creator", "name"), "Jane"),
         ({"action": "setCreatorTitle", "creatorTitle": "Ms"}, ("creator", "title"), "Ms"),
         (
             {"action": "setCreatorEmail", "creatorEmail": "jane@example.org"},
             ("creator", "email"),
             "jane@example.org",
-        ),  # noqa: E501
+        ),
         ({"action": "setCreatorCompany", "creatorCompany": "Acme"}, ("creator", "company"), "Acme"),
         (
             {"action": "setCreatorNoOfContributors", "creatorNoOfContributors": 3},
             ("creator", "noOfContributors"),
             3,
-        ),  # noqa: E501
+        ),
         (
             {"action": "setCreatorSupportUrl", "creatorSupportUrl": "https://help.example.com"},
             ("creator", "supportUrl"),
             "https://help.example.com",
-        ),  # noqa: E501
+        ),
         (
             {"action": "setCreatorLogo", "logoUrl": "https://example.com/logo.png"},
             ("creator", "logoUrl"),
             "https://example.com/logo.png",
-        ),  # noqa: E501
+        ),
         (
             {"action": "addPrivateProject", "privateProject": "us-east-2.aws:shop-1"},
             ("privateProjects",),
             ["us-east-2.aws:shop-1"],
-        ),  # noqa: E501
+        ),
         ({"action": "updatePreviewable"}, ("isPreviewable",), "pending"),
         ({"action": "publish", "certification": True}, ("status",), "Processing"),
         (
             {"action": "addCertificationComment", "comment": "Ready?"},
             ("certificationInfo", "comments", 0, "comment"),
             "Ready?",
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_each_action_changes_what_it_names(api, create_draft, action, field, expected):
@@ -103,7 +103,7 @@ def test_remove_private_project_takes_it_out(api, create_draft):
         api,
         draft["id"],
         1,
-        {"action": "removePrivateProject", "privateProject": "eu-central-1.aws:one"},  # noqa: E501
+        {"action": "removePrivateProject", "privateProject": "eu-central-1.aws:one"},
     )
     assert response.json()["privateProjects"] == ["eu-central-1.aws:two"]
 
@@ -144,7 +144,7 @@ def test_a_failing_action_applies_none_of_the_request(api, create_draft):
 @pytest.mark.parametrize("action", ["addPrivateProject", "removePrivateProject"])
 def test_private_projects_of_a_public_draft_are_connector_staged_not_private(
     api, create_draft, action
-):  # noqa: E501
+):
     draft = create_draft()
     ConnectorStaged.objects.filter(id=draft["id"]).update(private=False)
     response = update(api, draft["id"], 1, {"action": action, "privateProject": "us-east-2.aws:x1"})
@@ -167,7 +167,7 @@ def test_publish_for_certification_while_in_certification_is_refused(api, create
 
 def test_publish_for_certification_of_an_unchanged_certified_connector_is_refused(
     api, create_draft
-):  # noqa: E501
+):
     draft = create_draft()
     row = ConnectorStaged.objects.get(id=draft["id"])
     row.private = False
@@ -181,7 +181,7 @@ def test_publish_for_certification_of_an_unchanged_certified_connector_is_refuse
         draft["id"],
         1,
         {"action": "setName", "name": "v2"},
-        {"action": "publish", "certification": True},  # noqa: E501
+        {"action": "publish", "certification": True},
     )
     assert changed.status_code == 201, changed.content
     assert changed.json()["status"] == "Processing"
@@ -195,7 +195,7 @@ def test_while_processing_only_comments_are_accepted(api, create_draft):
     assert refused.json()["errors"][0]["code"] == "InvalidOperation"
     comment = update(
         api, draft["id"], 2, {"action": "addCertificationComment", "comment": "Waiting"}
-    )  # noqa: E501
+    )
     assert comment.status_code == 201
     assert comment.json()["certificationInfo"]["comments"][0]["userId"] == "acme-shop"
 
@@ -215,7 +215,7 @@ def test_set_repository_refills_configurations_from_the_new_tag(api, create_draf
     seed = repositories["seed"]
     response = update(
         api, draft["id"], 1, {"action": "setRepository", "url": seed.url, "tag": "0.0.0"}
-    )  # noqa: E501
+    )
     assert [c["applicationName"] for c in response.json()["configurations"]] == ["app-1"]
 
 

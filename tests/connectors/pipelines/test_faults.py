@@ -52,7 +52,7 @@ def run_and_report(draft: ConnectorStaged) -> list[tuple[str, str, str | None]]:
     return list(
         ReportEntry.objects.filter(draft=draft)
         .order_by("id")
-        .values_list("type", "title", "message")  # noqa: E501
+        .values_list("type", "title", "message")
     )
 
 

@@ -22,7 +22,7 @@ class CountingCheck:
         self.runs += 1
         return CheckOutcome(
             "succeeded", [Finding("Information", "looked", file="connect.yaml", line=1)]
-        )  # noqa: E501
+        )
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def pending(api, create_draft, django_capture_on_commit_callbacks):
         api.post(
             f"/connectors/drafts/{draft['id']}",
             {"version": 1, "actions": [{"action": "updatePreviewable"}]},
-        )  # noqa: E501
+        )
     return ConnectorStaged.objects.get(id=draft["id"])
 
 
@@ -52,7 +52,7 @@ def test_a_superseded_run_writes_nothing(api, pending):
     api.post(
         f"/connectors/drafts/{pending.id}",
         {"version": 2, "actions": [{"action": "setRepository", "tag": "v1.1.0"}]},
-    )  # noqa: E501
+    )
     pipelines.run_pipeline(str(pending.preview_run_id), checks=[CountingCheck()])
     pending.refresh_from_db()
     assert pending.is_previewable == "none"

@@ -58,7 +58,7 @@ def assert_report_is_clean(entries):
 
 def test_preview_and_publish_of_the_good_connector_succeed(
     worker_factory, advisory_data, api, pipeline_repositories
-):  # noqa: E501
+):
     worker_factory()
     draft = create(api, pipeline_repositories["good"])
     pending = act(api, draft, {"action": "updatePreviewable"})
@@ -191,7 +191,7 @@ def test_a_worker_killed_during_a_run_leaves_the_draft_resolved_by_the_sweep(
         lambda: PipelineRun.objects.filter(id=run_id, state="running").exists(),
         timeout=60,
         interval=0.05,
-    )  # noqa: E501
+    )
     first.kill()
     worker_factory(
         beat=True, CONNECTORS_STALE_RUN_SECONDS="3", CONNECTORS_SWEEP_INTERVAL_SECONDS="1"
