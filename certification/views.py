@@ -17,22 +17,23 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.drafts import Actor, production_connector
 from connectors.errors import ConcurrentModification, ConnectError, ResourceNotFound
-from connectors.forms import GENERAL, errors_by_field
 from connectors.models import ConnectorStaged, Project
-from connectors.state import Report, Status
-from connectors.views import (
+from connectors.pages.base import (
     HISTORY_LIMIT,
     HtmxHttpRequest,
-    MissingVersion,
     changes_since,
-    post_comment,
+    mutate,
     posted_version,
+    render_list,
+    require_version,
 )
+from connectors.pages.comments import post_comment
+from connectors.pages.fields import GENERAL, errors_by_field
+from connectors.state import Report, Status
 
 from . import services
 from .selectors import get_draft_for_review, is_certifier, queue
@@ -66,12 +67,7 @@ def load_for_review(draft_id: Any) -> ConnectorStaged:
 @require_GET
 def queue_page(request: HtmxHttpRequest) -> HttpResponse:
     context = {"drafts": list(queue()), "user_id": request.user.pk}
-    template = "certification/queue.html"
-    if request.htmx and request.htmx.target == "queue-table":
-        template += "#table"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
+    return render_list(request, "certification/queue.html", context, table="queue-table")
 
 
 def review_context(
@@ -111,34 +107,42 @@ def _review_url(draft_id: Any) -> str:
 LEFT_THE_QUEUE = "That draft is no longer in the certification queue."
 
 
+def _with_message(request: HtmxHttpRequest, level: int, message: str, to: str) -> HttpResponse:
+    messages.add_message(request, level, message)
+    return redirect(to)
+
+
 @certifier_required
 @require_POST
 def claim_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
-    try:
-        services.claim(draft_id=draft_id, actor=certifier_actor(request))
-    except ResourceNotFound:
-        messages.error(request, LEFT_THE_QUEUE)
-        return redirect("certification-queue")
-    except ConnectError as exc:
-        messages.error(request, exc.message)
-        return redirect("certification-queue")
-    messages.success(request, "You have claimed the draft: review it and decide.")
-    return redirect(_review_url(draft_id))
+    queue_url = reverse("certification-queue")
+    return mutate(
+        lambda: services.claim(draft_id=draft_id, actor=certifier_actor(request)),
+        done=lambda _draft: _with_message(
+            request,
+            messages.SUCCESS,
+            "You have claimed the draft: review it and decide.",
+            _review_url(draft_id),
+        ),
+        refused=lambda exc: _with_message(request, messages.ERROR, exc.message, queue_url),
+        gone=lambda _exc: _with_message(request, messages.ERROR, LEFT_THE_QUEUE, queue_url),
+    )
 
 
 @certifier_required
 @require_POST
 def release_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
-    try:
-        services.release(draft_id=draft_id, actor=certifier_actor(request))
-    except ResourceNotFound:
-        messages.error(request, LEFT_THE_QUEUE)
-        return redirect("certification-queue")
-    except ConnectError as exc:
-        messages.error(request, exc.message)
-        return redirect(_review_url(draft_id))
-    messages.success(request, "The draft is back in the queue.")
-    return redirect("certification-queue")
+    queue_url = reverse("certification-queue")
+    return mutate(
+        lambda: services.release(draft_id=draft_id, actor=certifier_actor(request)),
+        done=lambda _draft: _with_message(
+            request, messages.SUCCESS, "The draft is back in the queue.", queue_url
+        ),
+        refused=lambda exc: _with_message(
+            request, messages.ERROR, exc.message, _review_url(draft_id)
+        ),
+        gone=lambda _exc: _with_message(request, messages.ERROR, LEFT_THE_QUEUE, queue_url),
+    )
 
 
 @certifier_required
@@ -147,31 +151,35 @@ def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpR
     """``approve`` or ``reject`` (with a reason) the draft the certifier holds."""
     if decision not in ("approve", "reject"):
         raise Http404("No such decision.")
+    queue_url = reverse("certification-queue")
+
+    def gone(_exc: ResourceNotFound) -> HttpResponse:
+        return _with_message(request, messages.ERROR, LEFT_THE_QUEUE, queue_url)
+
     try:
         draft = get_draft_for_review(id=draft_id)
-    except ResourceNotFound:
-        messages.error(request, LEFT_THE_QUEUE)
-        return redirect("certification-queue")
+    except ResourceNotFound as exc:
+        return gone(exc)
     version = posted_version(request.POST)
     reason = request.POST.get("reason", "")
     actor = certifier_actor(request)
-    try:
-        if version is None:
-            raise MissingVersion()
+
+    def decide() -> ConnectorStaged:
         if decision == "approve":
-            services.approve(draft_id=draft.id, version=version, actor=actor)
-        else:
-            services.reject(draft_id=draft.id, version=version, actor=actor, reason=reason)
-    except ResourceNotFound:
-        messages.error(request, LEFT_THE_QUEUE)
-        return redirect("certification-queue")
-    except ConcurrentModification:
-        fresh = load_for_review(draft.id)
-        context = review_context(
-            request, fresh, decision_conflict=changes_since(fresh, version or 0), reason=reason
+            return services.approve(
+                draft_id=draft.id, version=require_version(version), actor=actor
+            )
+        return services.reject(
+            draft_id=draft.id, version=require_version(version), actor=actor, reason=reason
         )
+
+    def conflict(_exc: ConcurrentModification) -> HttpResponse:
+        fresh = load_for_review(draft.id)
+        changes = changes_since(fresh, version or 0)
+        context = review_context(request, fresh, decision_conflict=changes, reason=reason)
         return render(request, REVIEW_PAGE, context, status=409)
-    except ConnectError as exc:
+
+    def refused(exc: ConnectError) -> HttpResponse:
         errors = errors_by_field(exc, aliases={"comment": "reason"})
         context = review_context(
             request,
@@ -182,11 +190,18 @@ def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpR
             decision_errors=errors.get(GENERAL, []),
         )
         return render(request, REVIEW_PAGE, context, status=exc.status)
+
     if decision == "approve":
-        messages.success(request, f"“{draft.name}” is certified and published.")
+        done_message = f"“{draft.name}” is certified and published."
     else:
-        messages.success(request, f"“{draft.name}” was rejected; the reason is in its comments.")
-    return redirect("certification-queue")
+        done_message = f"“{draft.name}” was rejected; the reason is in its comments."
+    return mutate(
+        decide,
+        done=lambda _draft: _with_message(request, messages.SUCCESS, done_message, queue_url),
+        refused=refused,
+        conflict=conflict,
+        gone=gone,
+    )
 
 
 @certifier_required
@@ -197,11 +212,11 @@ def review_comments(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     def context_for(fresh: ConnectorStaged, version: int, **extra: Any) -> dict[str, Any]:
         return review_context(request, fresh, page_version=version, **extra)
 
-    response = post_comment(
+    return post_comment(
         request,
         draft=draft,
         projects=Project.objects.filter(pk=draft.project_id),
         actor=certifier_actor(request),
         context_for=context_for,
+        redirect_to=f"{_review_url(draft.id)}#draft-comments",
     )
-    return response or redirect(f"{_review_url(draft.id)}#draft-comments")

@@ -21,23 +21,20 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from . import events
-from .forms import is_running
-from .models import ConnectorStaged, DraftEvent, ReportEntry
-from .state import Report
-from .views import (
+from .. import events
+from ..models import ConnectorStaged, DraftEvent, ReportEntry
+from ..state import Report
+from .base import (
     LONG_POLL_SECONDS,
     HtmxHttpRequest,
     as_version,
     draft_url,
     fragment_response,
     load_draft,
-    out_of_band,
-    page_context,
     posted_version,
-    read_mark,
-    render_region,
 )
+from .controls import is_running
+from .regions import out_of_band, page_context, read_mark, render_region
 
 logger = logging.getLogger(__name__)
 
