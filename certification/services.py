@@ -1,30 +1,49 @@
-"""Certification decisions: claim, release, approve, reject.
+"""Certification decisions: claim, release, approve, reject; claims that expire.
 
 Claiming and releasing are conditional UPDATEs (``… WHERE status = … AND claimed_by …``):
 0 rows changed means another certifier was first, which is a conflict to show, not a
-crash. Approving and rejecting lock the draft row (``SELECT … FOR UPDATE``), check that
-the caller holds the claim and that the draft is still the version they reviewed, then
-move it through ``connectors.state`` like every other status change. Each step commits
-through ``connectors.drafts`` (version, history event, live event after commit).
+crash. Releasing is ``connectors.services.release_claim``, the same write support's admin
+action and the expiry of old claims use. Approving and rejecting lock the draft row
+(``SELECT … FOR UPDATE``), check that the caller holds the claim and that the draft is
+still the version they reviewed, then move it through ``connectors.state`` like every
+other status change. Each step commits through ``connectors.drafts`` (version, history
+event, live event after commit).
+
+A rejection gives its reasons: some of the ``RejectionReason`` list, free text, or both.
+They become one certification comment (what the API shows the creator); the history keeps
+the reason codes and the text apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from connectors import schemas
 from connectors.drafts import Actor, Change, commit, publish_to_production, record, set_status
-from connectors.errors import ConcurrentModification, ConnectError, ResourceNotFound
+from connectors.errors import (
+    ConcurrentModification,
+    ConnectError,
+    InvalidInput,
+    ResourceNotFound,
+)
 from connectors.models import ConnectorStaged, DraftEvent
 from connectors.parsing import parse
+from connectors.services import release_claim
 from connectors.state import Status, ensure_transition
 from connectors.update_actions import HANDLERS
 
+from .deadlines import claim_lifetime
+from .models import RejectionReason
 from .selectors import QUEUE_STATUSES
+
+SYSTEM = Actor(label="system")
 
 
 class CertificationConflict(ConnectError):
@@ -89,26 +108,37 @@ def release(*, draft_id: Any, actor: Actor) -> ConnectorStaged:
     Only the certifier holding it may release it. Raises ResourceNotFound,
     CertificationConflict.
     """
-    ensure_transition(Status.IN_CERTIFICATION, Status.READY_FOR_CERTIFICATION)
-    now = timezone.now()
-    with transaction.atomic():
-        released = ConnectorStaged.objects.filter(
-            id=draft_id, status=Status.IN_CERTIFICATION, claimed_by=actor.user
-        ).update(
-            status=Status.READY_FOR_CERTIFICATION,
-            claimed_by=None,
-            claimed_at=None,
-            version=F("version") + 1,
-            last_modified_at=now,
-        )
-        if not released:
-            _queued(draft_id)
-            raise CertificationConflict("Only the certifier who claimed this draft can release it.")
-        draft = ConnectorStaged.objects.get(id=draft_id)
-        record(
-            draft, kind=DraftEvent.Kind.STATE, actor=actor.label, summary="released to the queue"
-        )
+    draft = release_claim(
+        draft_id=draft_id, actor=actor, holder=actor.user, summary="released to the queue"
+    )
+    if draft is None:
+        _queued(draft_id)
+        raise CertificationConflict("Only the certifier who claimed this draft can release it.")
     return draft
+
+
+def release_expired_claims(*, now: datetime | None = None) -> list[Any]:
+    """Give back to the queue every claim older than CERTIFICATION_CLAIM_HOURS.
+
+    Each through ``release_claim`` as the actor "system" (version bump, history event);
+    a claim decided or released meanwhile is left alone. Returns the released drafts' ids.
+    """
+    cutoff = (now or timezone.now()) - claim_lifetime()
+    hours = settings.CERTIFICATION_CLAIM_HOURS
+    expired = ConnectorStaged.objects.filter(
+        status=Status.IN_CERTIFICATION, claimed_at__lt=cutoff
+    ).values_list("id", flat=True)
+    released = []
+    for draft_id in list(expired):
+        draft = release_claim(
+            draft_id=draft_id,
+            actor=SYSTEM,
+            claimed_before=cutoff,
+            summary=f"claim expired after {hours} hours: released to the queue",
+        )
+        if draft is not None:
+            released.append(draft.id)
+    return released
 
 
 def parse_reason(reason: str) -> schemas.AddCertificationComment:
@@ -116,6 +146,27 @@ def parse_reason(reason: str) -> schemas.AddCertificationComment:
     return parse(
         schemas.AddCertificationComment, {"action": "addCertificationComment", "comment": reason}
     )
+
+
+def _chosen_reasons(codes: Sequence[str]) -> list[RejectionReason]:
+    wanted = list(dict.fromkeys(codes))
+    found = {r.code: r for r in RejectionReason.objects.filter(code__in=wanted, active=True)}
+    unknown = [code for code in wanted if code not in found]
+    if unknown:
+        raise InvalidInput(
+            "A chosen rejection reason is not offered.",
+            at=("reasons",),
+            problem=f"Unknown rejection reason '{unknown[0]}': choose from the list.",
+        )
+    return [found[code] for code in wanted]
+
+
+def compose_rejection(reasons: Sequence[RejectionReason], text: str) -> str:
+    """The certification comment of a rejection: each reason's title and text, then the text."""
+    parts = [f"{reason.title}: {reason.text}" for reason in reasons]
+    if text.strip():
+        parts.append(text.strip())
+    return "\n\n".join(parts)
 
 
 def _locked_for_decision(*, draft_id: Any, version: int, actor: Actor) -> ConnectorStaged:
@@ -140,32 +191,55 @@ def _save_decision(change: Change, *, summary: str, details: dict[str, Any]) -> 
     commit(change, kind=DraftEvent.Kind.DECISION, summary=summary, details=details)
 
 
-def approve(*, draft_id: Any, version: int, actor: Actor) -> ConnectorStaged:
+def approve(*, draft_id: Any, version: int, actor: Actor, note: str = "") -> ConnectorStaged:
     """Certify the draft: → Published, public, listed; the production Connector certified.
 
-    Locks the draft row; the caller must hold the claim and have reviewed ``version``.
-    Raises ResourceNotFound, CertificationConflict, ConcurrentModification.
+    A ``note``, when given, is added as the certifier's certification comment and kept in
+    the history. Locks the draft row; the caller must hold the claim and have reviewed
+    ``version``. Raises ConnectErrors (note too long), ResourceNotFound,
+    CertificationConflict, ConcurrentModification.
     """
+    comment = parse_reason(note.strip()) if note.strip() else None
     with transaction.atomic():
         draft = _locked_for_decision(draft_id=draft_id, version=version, actor=actor)
         change = Change(draft=draft, actor=actor, snapshots={})
+        if comment is not None:
+            HANDLERS["addCertificationComment"](change, comment)
         # A certified connector is public: the Connector copies ``private`` from the draft.
         change.set("private", False)
         change.set("already_listed", True)
         set_status(change, Status.PUBLISHED)
         publish_to_production(draft=draft, certified=True)
-        _save_decision(change, summary="certification approved", details={"decision": "approved"})
+        details = {"decision": "approved", "note": comment.comment if comment else ""}
+        _save_decision(change, summary="certification approved", details=details)
     return draft
 
 
-def reject(*, draft_id: Any, version: int, actor: Actor, reason: str) -> ConnectorStaged:
-    """Refuse the certification: → Failed, the reason added as a certification comment.
+def reject(
+    *,
+    draft_id: Any,
+    version: int,
+    actor: Actor,
+    reason: str = "",
+    reason_codes: Sequence[str] = (),
+) -> ConnectorStaged:
+    """Refuse the certification: → Failed, the reasons added as one certification comment.
 
-    Locks the draft row; the caller must hold the claim and have reviewed ``version``.
-    Raises ConnectErrors (empty or too long reason), ResourceNotFound,
+    ``reason_codes`` name active RejectionReasons, ``reason`` is free text; at least one
+    of them is needed. The comment holds each chosen reason's title and text, then the
+    free text; the history keeps the codes and the text. Locks the draft row; the caller
+    must hold the claim and have reviewed ``version``. Raises InvalidInput (no reason, a
+    reason not offered), ConnectErrors (comment too long), ResourceNotFound,
     CertificationConflict, ConcurrentModification.
     """
-    comment = parse_reason(reason)
+    reasons = _chosen_reasons(reason_codes)
+    if not reasons and not reason.strip():
+        raise InvalidInput(
+            "A rejection needs a reason.",
+            at=("reason",),
+            problem="Choose at least one reason from the list or write one.",
+        )
+    comment = parse_reason(compose_rejection(reasons, reason))
     with transaction.atomic():
         draft = _locked_for_decision(draft_id=draft_id, version=version, actor=actor)
         change = Change(draft=draft, actor=actor, snapshots={})
@@ -174,6 +248,11 @@ def reject(*, draft_id: Any, version: int, actor: Actor, reason: str) -> Connect
         _save_decision(
             change,
             summary="certification rejected",
-            details={"decision": "rejected", "reason": comment.comment},
+            details={
+                "decision": "rejected",
+                "reasons": [r.code for r in reasons],
+                "text": reason.strip(),
+                "reason": comment.comment,
+            },
         )
     return draft

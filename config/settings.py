@@ -390,6 +390,12 @@ CONNECTORS_BUILD_INSTALL_SCRIPTS = env_list("CONNECTORS_BUILD_INSTALL_SCRIPTS", 
 # others) that Maven builds read before Maven Central; empty for none.
 CONNECTORS_BUILD_MAVEN_REPOSITORY = env_str("CONNECTORS_BUILD_MAVEN_REPOSITORY", "")
 
+# --- Certification (certification/) -----------------------------------------------------------
+# A submission is due this many working days (Monday to Friday) after it entered the queue.
+CERTIFICATION_DUE_WORKING_DAYS = env_int("CERTIFICATION_DUE_WORKING_DAYS", 3)
+# A claim older than this is given back to the queue by Celery beat (every 5 minutes).
+CERTIFICATION_CLAIM_HOURS = env_int("CERTIFICATION_CLAIM_HOURS", 24)
+
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
@@ -450,6 +456,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-advisories": {
         "task": "connectors.sync_advisories",
         "schedule": crontab(hour=CONNECTORS_ADVISORY_SYNC_HOUR, minute=0),
+    },
+    "release-expired-claims": {
+        "task": "certification.release_expired_claims",
+        "schedule": 5 * 60,
     },
 }
 # Live report events: Redis pub/sub when a Redis URL is configured, else the database.

@@ -1,9 +1,21 @@
-"""The support admin: projects, API clients, drafts, Connectors and reports."""
+"""The support admin: projects, API clients, drafts, Connectors and reports.
+
+Support acts on a draft only through the domain: its fields and status are read only here
+(the update actions and the pipelines own them), and the admin actions call the services
+(re-run or fail a stuck run, give a certification claim back, delete), each a committed
+change with a version bump and a history event. Connectors, report entries and runs are
+read only: publishing and the pipelines write them. Rotating a secret and revoking a
+client ask for confirmation on a page of their own first, as Django's delete does.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,11 +35,14 @@ from .models import (
 from .selectors import ENTRY_COLUMNS
 from .services import (
     create_api_client,
+    delete_draft,
     fail_stuck_runs,
+    release_claim,
     rerun_stuck_runs,
     revoke_api_client,
     rotate_api_client_secret,
 )
+from .state import Status
 from .values import SCOPE_NAMES
 
 
@@ -58,6 +73,36 @@ def _hold_secret(request: HttpRequest, *, client_id: str, secret: str, name: str
     held = request.session.get(ISSUED_SECRETS, [])
     held.append({"client_id": client_id, "client_secret": secret, "name": name})
     request.session[ISSUED_SECRETS] = held
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    """The action's confirmation page was answered (it posts ``post=yes`` back)."""
+    return request.POST.get("post") == "yes"
+
+
+def _confirmation(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    title: str,
+    consequence: str,
+    button: str,
+) -> TemplateResponse:
+    """The page asking to confirm an admin action on ``queryset`` (nothing is done yet)."""
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": opts,
+        "title": title,
+        "consequence": consequence,
+        "button": button,
+        "action": action,
+        "queryset": queryset,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/connectors/confirm_action.html", context)
 
 
 @admin.register(ApiClient)
@@ -98,6 +143,20 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate the client secret (shown once)")
     def rotate_secret(self, request, queryset) -> HttpResponse:
+        if not _confirmed(request):
+            return _confirmation(
+                self,
+                request,
+                queryset,
+                action="rotate_secret",
+                title="Rotate the client secret?",
+                consequence=(
+                    "Each selected client gets a new secret, shown once on the next page. "
+                    "The current secret stops working at once: whoever uses it must be given "
+                    "the new one. Tokens already issued stay valid until they expire."
+                ),
+                button="Yes, rotate the secret",
+            )
         for api_client in queryset.select_related("application"):
             secret = rotate_api_client_secret(api_client=api_client)
             _hold_secret(
@@ -135,10 +194,39 @@ class ApiClientAdmin(admin.ModelAdmin):
         return response
 
     @admin.action(description="Revoke: refuse the credentials and end their tokens")
-    def revoke(self, request, queryset) -> None:
-        for api_client in queryset.filter(revoked_at__isnull=True):
+    def revoke(self, request, queryset) -> HttpResponse | None:
+        active = queryset.filter(revoked_at__isnull=True)
+        if not active.exists():
+            self.message_user(request, "The selected clients are already revoked.", messages.INFO)
+            return None
+        if not _confirmed(request):
+            return _confirmation(
+                self,
+                request,
+                active,
+                action="revoke",
+                title="Revoke the API client?",
+                consequence=(
+                    "Each selected client's credentials are refused from now on and every "
+                    "token it holds ends at once. This cannot be undone: a revoked client "
+                    "cannot be turned back on."
+                ),
+                button="Yes, revoke",
+            )
+        for api_client in active:
             revoke_api_client(api_client=api_client)
         self.message_user(request, "Revoked.", messages.SUCCESS)
+        return None
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the domain writes (publishing, pipelines, commits): support looks, never edits."""
+
+    def has_add_permission(self, request, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj: Any = None) -> bool:
+        return False
 
 
 class ReportEntryInline(admin.TabularInline):
@@ -147,15 +235,12 @@ class ReportEntryInline(admin.TabularInline):
     can_delete = False
     readonly_fields = fields = ENTRY_COLUMNS[1:]  # what the API shows of an entry
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
 
 class CommentInline(admin.TabularInline):
     model = CertificationComment
     extra = 0
-    fields = ["user_id", "comment", "datetime"]
-    readonly_fields = ["datetime"]
+    can_delete = False
+    readonly_fields = fields = ("user_id", "by_certifier", "comment", "datetime")
 
 
 class EventInline(admin.TabularInline):
@@ -164,22 +249,51 @@ class EventInline(admin.TabularInline):
     can_delete = False
     readonly_fields = fields = ("created_at", "kind", "actor", "summary", "version")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ConnectorStaged)
-class ConnectorStagedAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "project", "status", "is_previewable", "private", "version"]
+class ConnectorStagedAdmin(ReadOnlyAdmin):
+    """Drafts: every field is the update actions' or the pipelines', so none is edited here.
+
+    Created through the API or the dashboard (which read connect.yaml at the tag); changed
+    only by the actions below, which call the services.
+    """
+
+    list_display = [
+        "key",
+        "name",
+        "project",
+        "status",
+        "is_previewable",
+        "claimed_by",
+        "private",
+        "version",
+    ]
     list_filter = ["status", "private", "is_previewable", "project"]
     search_fields = ["key", "name", "creator_email", "=id"]
-    list_select_related = ["project"]
-    readonly_fields = ["id", "version", "created_at", "last_modified_at", "repository_commit"]
+    list_select_related = ["project", "claimed_by"]
     inlines = [ReportEntryInline, CommentInline, EventInline]
-    actions = ["rerun_pipeline", "fail_pipeline"]
+    actions = ["rerun_pipeline", "fail_pipeline", "release_certification_claim"]
+    change_form_template = "admin/connectors/connectorstaged/change_form.html"
 
     def _actor(self, request) -> Actor:
         return Actor(label=request.user.get_username(), user=request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
+        # The actions as buttons on the draft's own page too (they post to the changelist).
+        actions = [
+            (name, action[2])
+            for name, action in self.get_actions(request).items()
+            if action is not None and name != "delete_selected"
+        ]
+        extra_context = {**(extra_context or {}), "support_actions": actions}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_model(self, request, obj: ConnectorStaged) -> None:
+        delete_draft(projects=obj.project, actor=self._actor(request), id=str(obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        for draft in queryset.select_related("project"):
+            self.delete_model(request, draft)
 
     @admin.action(description="Re-run the stuck preview or publish run")
     def rerun_pipeline(self, request, queryset) -> None:
@@ -194,9 +308,32 @@ class ConnectorStagedAdmin(admin.ModelAdmin):
             failed = fail_stuck_runs(draft_id=draft.pk, actor=self._actor(request))
             self.message_user(request, f"{draft}: failed {', '.join(failed) or 'nothing'}")
 
+    @admin.action(description="Release the certification claim (back to the queue)")
+    def release_certification_claim(self, request, queryset) -> None:
+        actor = self._actor(request)
+        for draft in queryset.select_related("claimed_by"):
+            holder = draft.claimed_by.get_username() if draft.claimed_by else None
+            released = (
+                draft.status == Status.IN_CERTIFICATION
+                and release_claim(
+                    draft_id=draft.pk,
+                    actor=actor,
+                    summary=f"certification claim of {holder} released by support",
+                )
+                is not None
+            )
+            if released:
+                self.message_user(request, f"{draft}: back in the certification queue.")
+            else:
+                self.message_user(
+                    request,
+                    f"{draft}: not claimed by a certifier, nothing released.",
+                    messages.WARNING,
+                )
+
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(ReadOnlyAdmin):
     list_display = ["key", "name", "project", "certified", "listed", "private", "version"]
     list_filter = ["certified", "listed", "private"]
     search_fields = ["key", "name", "creator_email", "creator_company"]
@@ -204,7 +341,7 @@ class ConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportEntry)
-class ReportEntryAdmin(admin.ModelAdmin):
+class ReportEntryAdmin(ReadOnlyAdmin):
     list_display = ["draft", "report", "type", "title", "application", "file", "line", "created_at"]
     list_filter = ["report", "type"]
     search_fields = ["title", "message", "draft__key"]
@@ -212,9 +349,8 @@ class ReportEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "draft", "report", "state", "attempts", "created_at", "heartbeat_at"]
     list_filter = ["report", "state"]
     search_fields = ["=id", "draft__key"]
     list_select_related = ["draft"]
-    readonly_fields = [f.name for f in PipelineRun._meta.fields]

@@ -1,14 +1,16 @@
 """Writes other than update actions: creating and deleting drafts, API clients, support's
-restart and stop of stuck runs. Changes to a draft are committed through ``drafts``."""
+restart and stop of stuck runs, giving a certification claim back. Changes to a draft are
+committed through ``drafts``."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from oauth2_provider.models import Application
 
@@ -26,7 +28,7 @@ from .oauth import forget_recent_tokens
 from .pipelines import fail_run
 from .selectors import attach_details, draft_lookup, drafts_of, not_found
 from .snapshots import read_repository_snapshot
-from .state import Previewable, Report, Status
+from .state import Previewable, Report, Status, ensure_transition
 from .update_actions import new_run
 from .values import integration_mask
 
@@ -214,3 +216,55 @@ def fail_stuck_runs(*, draft_id: Any, actor: Actor) -> list[str]:
         if run_id is not None and fail_run(str(run_id), message):
             failed.append(report)
     return failed
+
+
+def release_claim(
+    *,
+    draft_id: Any,
+    actor: Actor,
+    summary: str,
+    holder: Any = None,
+    claimed_before: datetime | None = None,
+) -> ConnectorStaged | None:
+    """Give a claimed draft back to the certification queue (→ ReadyForCertification).
+
+    The draft keeps its place (``status_changed_at`` is kept). A conditional UPDATE of
+    exactly the claim read first (its certifier and time), limited to ``holder``'s claim
+    and to a claim taken before ``claimed_before`` when given: 0 rows changed (decided,
+    released or claimed anew meanwhile) returns None and writes nothing. Otherwise the
+    version goes up and the history records ``summary`` with the released claim.
+    """
+    ensure_transition(Status.IN_CERTIFICATION, Status.READY_FOR_CERTIFICATION)
+    claims = ConnectorStaged.objects.filter(id=draft_id, status=Status.IN_CERTIFICATION)
+    if holder is not None:
+        claims = claims.filter(claimed_by=holder)
+    if claimed_before is not None:
+        claims = claims.filter(claimed_at__lt=claimed_before)
+    claim = claims.values("claimed_by_id", "claimed_by__username", "claimed_at").first()
+    if claim is None:
+        return None
+    with transaction.atomic():
+        released = claims.filter(
+            claimed_by_id=claim["claimed_by_id"], claimed_at=claim["claimed_at"]
+        ).update(
+            status=Status.READY_FOR_CERTIFICATION,
+            claimed_by=None,
+            claimed_at=None,
+            version=F("version") + 1,
+            last_modified_at=timezone.now(),
+        )
+        if not released:
+            return None
+        draft = ConnectorStaged.objects.get(id=draft_id)
+        claimed_at = claim["claimed_at"]
+        record(
+            draft,
+            kind=DraftEvent.Kind.STATE,
+            actor=actor.label,
+            summary=summary,
+            details={
+                "claimedBy": claim["claimed_by__username"] or "",
+                "claimedAt": claimed_at.isoformat() if claimed_at else None,
+            },
+        )
+    return draft

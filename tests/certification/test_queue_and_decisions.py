@@ -7,29 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from certification import services
 from connectors.drafts import Actor, publish_to_production
 from connectors.models import CertificationComment, Connector, DraftEvent
 from connectors.representations import connector_representation
 from connectors.state import Status
+from tests.certification.conftest import claimed_by, ready
 from tests.conftest import HTMX, move_to, signed_in
-
-
-def ready(draft, *, waited: timedelta = timedelta(0)):
-    return move_to(
-        draft, status=Status.READY_FOR_CERTIFICATION, status_changed_at=timezone.now() - waited
-    )
-
-
-def claimed_by(draft, user):
-    ready(draft)
-    services.claim(
-        draft_id=draft.id, actor=Actor(label=user.username, user=user, is_certifier=True)
-    )
-    draft.refresh_from_db()
-    return draft
 
 
 def test_a_creator_cannot_reach_the_certification_pages(creator_client, draft):
@@ -194,7 +179,8 @@ def test_rejecting_needs_a_reason(certifier_client, certifier, draft):
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert 'id="reject-reason-errors"' in html and "at least 1 character" in html
+    assert 'id="reject-reason-errors"' in html
+    assert "Choose at least one reason from the list or write one." in html
     draft.refresh_from_db()
     assert draft.status == Status.IN_CERTIFICATION
 
