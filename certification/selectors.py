@@ -113,7 +113,7 @@ class Decision:
     actor: str
     at: datetime
     outcome: str  # "approved" or "rejected"
-    reasons: list[str]
+    reasons: list[str]  # the titles of a rejection's reasons
 
 
 def recent_decisions(*, limit: int = 10) -> list[Decision]:
@@ -130,7 +130,7 @@ def recent_decisions(*, limit: int = 10) -> list[Decision]:
             actor=event.actor,
             at=event.created_at,
             outcome=str(event.details.get("decision", "")),
-            reasons=list(event.details.get("reasons", [])),
+            reasons=[r.get("title", "") for r in event.details.get("reasons", [])],
         )
         for event in events
     ]

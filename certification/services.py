@@ -227,7 +227,8 @@ def reject(
 
     ``reason_codes`` name active RejectionReasons, ``reason`` is free text; at least one
     of them is needed. The comment holds each chosen reason's title and text, then the
-    free text; the history keeps the codes and the text. Locks the draft row; the caller
+    free text; the history keeps the reasons (code, title and text as they were) and the
+    free text (``note``). Locks the draft row; the caller
     must hold the claim and have reviewed ``version``. Raises InvalidInput (no reason, a
     reason not offered), ConnectErrors (comment too long), ResourceNotFound,
     CertificationConflict, ConcurrentModification.
@@ -250,8 +251,8 @@ def reject(
             summary="certification rejected",
             details={
                 "decision": "rejected",
-                "reasons": [r.code for r in reasons],
-                "text": reason.strip(),
+                "reasons": [{"code": r.code, "title": r.title, "text": r.text} for r in reasons],
+                "note": reason.strip(),
                 "reason": comment.comment,
             },
         )

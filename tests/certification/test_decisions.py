@@ -70,8 +70,11 @@ def test_a_rejection_composes_its_comment_from_the_chosen_reasons_and_the_text(c
     event = DraftEvent.objects.filter(draft=draft).latest("id")
     assert (event.kind, event.version) == ("decision", 3)
     assert event.details["decision"] == "rejected"
-    assert event.details["reasons"] == ["tests-failing", "documentation-missing"]
-    assert event.details["text"] == "The job has no tests at all."
+    assert event.details["reasons"] == [
+        {"code": "tests-failing", "title": tests.title, "text": tests.text},
+        {"code": "documentation-missing", "title": docs.title, "text": docs.text},
+    ]
+    assert event.details["note"] == "The job has no tests at all."
 
 
 def test_reasons_alone_are_enough(certifier, draft):
@@ -80,7 +83,8 @@ def test_reasons_alone_are_enough(certifier, draft):
     reason = RejectionReason.objects.get(code="connect-yaml-unclear")
     assert CertificationComment.objects.get(draft=draft).comment == f"{reason.title}: {reason.text}"
     event = DraftEvent.objects.filter(draft=draft).latest("id")
-    assert event.details["reasons"] == ["connect-yaml-unclear"] and event.details["text"] == ""
+    assert [r["code"] for r in event.details["reasons"]] == ["connect-yaml-unclear"]
+    assert event.details["note"] == ""
 
 
 def test_text_alone_is_enough(certifier, draft):

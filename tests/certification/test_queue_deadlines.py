@@ -106,5 +106,5 @@ def test_recent_decisions_name_who_decided_when_and_how(make_draft, certifier, s
         ("Second", "second-certifier", "rejected"),
         ("First", "certifier", "approved"),
     ]
-    assert decisions[0].reasons == ["tests-failing"] and decisions[0].at >= decisions[1].at
+    assert decisions[0].reasons == ["Tests failing"] and decisions[0].at >= decisions[1].at
     assert [d.draft_name for d in recent_decisions(limit=1)] == ["Second"]
