@@ -39,6 +39,7 @@ from connectors.services import release_claim
 from connectors.state import Status, ensure_transition
 from connectors.update_actions import HANDLERS
 
+from .changes import reviewed_details
 from .deadlines import claim_lifetime
 from .models import RejectionReason
 from .selectors import QUEUE_STATUSES
@@ -188,6 +189,8 @@ def _locked_for_decision(*, draft_id: Any, version: int, actor: Actor) -> Connec
 def _save_decision(change: Change, *, summary: str, details: dict[str, Any]) -> None:
     change.set("claimed_by", None)
     change.set("claimed_at", None)
+    # What the certifier decided on: the next round shows what changed since.
+    details = {**details, **reviewed_details(change.draft)}
     commit(change, kind=DraftEvent.Kind.DECISION, summary=summary, details=details)
 
 

@@ -320,6 +320,12 @@ CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS = env_int("CONNECTORS_REQUEST_GIT_TIMEOUT
 CONNECTORS_REPOSITORY_MAX_BYTES = env_int("CONNECTORS_REPOSITORY_MAX_BYTES", 200 * 1024 * 1024)
 CONNECTORS_REPOSITORY_MAX_FILES = env_int("CONNECTORS_REPOSITORY_MAX_FILES", 20_000)
 CONNECTORS_SPEC_MAX_BYTES = env_int("CONNECTORS_SPEC_MAX_BYTES", 256 * 1024)
+# What changed since a certifier's last review (connectors/diffs.py): each file's unified diff
+# and all of them together are cut past these sizes, and the comparison's git commands share
+# this many seconds.
+CONNECTORS_DIFF_MAX_FILE_BYTES = env_int("CONNECTORS_DIFF_MAX_FILE_BYTES", 64 * 1024)
+CONNECTORS_DIFF_MAX_TOTAL_BYTES = env_int("CONNECTORS_DIFF_MAX_TOTAL_BYTES", 1024 * 1024)
+CONNECTORS_DIFF_SECONDS = env_int("CONNECTORS_DIFF_SECONDS", 120)
 # Secret scanning: larger files are not read (an Information entry names them), and the whole
 # scan stops after this many seconds with a Warning counting the files it did not reach.
 CONNECTORS_SECRET_MAX_FILE_BYTES = env_int("CONNECTORS_SECRET_MAX_FILE_BYTES", 2 * 1024 * 1024)

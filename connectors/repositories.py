@@ -8,7 +8,8 @@ any gitconfig: command-running transports, hooks, submodules and credential prom
 
 Only ``refs/tags/<tag>`` is fetched, at depth 1, into a temporary directory that is always
 removed. The URL and tag are validated before any git command runs, so neither can ever
-become a git option.
+become a git option. A comparison (``fetch_revisions``) fetches two commits the same way
+into one such directory: each by its tag, or by its sha when the tag has moved since.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ _SCP_LIKE = re.compile(
 )
 # The API's tag rule (JavaScript's \w is ASCII, hence re.ASCII), then git's own ref rules.
 _TAG = re.compile(r"(?!.*\.{2,})(?!\*)[^\W_][\w.@/-]{0,254}", re.ASCII)
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class RepositoryRejected(Exception):
@@ -105,6 +107,41 @@ class CheckedOutRepository:
 class SpecificationFile:
     commit: str
     content: bytes | None  # None: no connect.yaml at the root; else at most the limit + 1 bytes
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A commit to fetch: the one ``tag`` points at, or ``commit`` if the tag has moved since."""
+
+    url: str
+    tag: str
+    commit: str | None = None  # None: whatever the tag points at now
+
+
+@dataclass(frozen=True)
+class FetchedRevisions:
+    """Two commits fetched into one bare repository, the head also checked out."""
+
+    git_dir: Path
+    scratch: Path
+    base: str
+    head: str
+    head_tree: Path  # the head's files, checked out like ``checkout`` does
+
+    def output(self, args: list[str]) -> bytes:
+        """What a git command on the fetched repository prints (``args`` after --git-dir).
+
+        Raises GitRepositoryNotReachable when git fails or times out.
+        """
+        return _run_local_git(self._git(args), self.scratch).stdout
+
+    def output_prefix(self, args: list[str], limit: int) -> bytes:
+        """At most ``limit`` bytes of what the command prints; the rest is never read."""
+        return _read_prefix(self._git(args), limit, self.scratch)
+
+    def _git(self, args: list[str]) -> list[str]:
+        # Paths given to the command are file names, never pathspec magic or globs.
+        return ["--literal-pathspecs", f"--git-dir={self.git_dir}", *args]
 
 
 # --- public interface --------------------------------------------------------------------
@@ -158,6 +195,31 @@ def checkout(url: str, tag: str, *, owner: str | None = None) -> Iterator[Checke
         _check_out(git_dir, tree, commit, scratch)
         _inspect_checkout(tree)
         yield CheckedOutRepository(path=tree, commit=commit)
+
+
+@contextlib.contextmanager
+def fetch_revisions(base: Revision, head: Revision, *, seconds: int) -> Iterator[FetchedRevisions]:
+    """Fetch two commits (depth 1 each) into one temporary bare repository, removed on exit.
+
+    The head is checked out as ``checkout`` does (same limits and symlink rule), so that what
+    its connect.yaml deploys can be read. Every git command, those run through the result
+    included, shares ``seconds``. Raises RepositoryLocationNotAllowed and
+    GitRepositoryNotReachable (also when a commit can no longer be fetched), and
+    RepositoryRejected (see ``checkout``).
+    """
+    for revision in (base, head):
+        ensure_location_allowed(revision.url, revision.tag)
+        if revision.commit is not None and not _COMMIT.fullmatch(revision.commit):
+            raise RepositoryLocationNotAllowed(f"'{revision.commit}' is not a commit id.")
+    with _time_limit(seconds), _scratch_directory() as scratch:
+        git_dir = _init_bare(scratch)
+        head_commit = _fetch_revision(git_dir, scratch, head, "refs/compare/head")
+        _enforce_tree_limits(git_dir, head_commit, scratch)
+        tree = scratch / "repository"
+        _check_out(git_dir, tree, head_commit, scratch)
+        _inspect_checkout(tree)
+        base_commit = _fetch_revision(git_dir, scratch, base, "refs/compare/base")
+        yield FetchedRevisions(git_dir, scratch, base_commit, head_commit, tree)
 
 
 def read_specification_file(url: str, tag: str) -> SpecificationFile:
@@ -275,12 +337,9 @@ def _fetch_tag(scratch: Path, url: str, tag: str) -> Path:
     Raises GitRepositoryNotReachable, and RepositoryRejected when the download grows past
     CONNECTORS_REPOSITORY_MAX_BYTES.
     """
-    git_dir = scratch / "git"
-    _run_local_git(["init", "--quiet", "--bare", "--template=", str(git_dir)], scratch)
+    git_dir = _init_bare(scratch)
     ref = f"refs/tags/{tag}"
-    fetch = [f"--git-dir={git_dir}", "fetch", "--quiet", "--no-tags", "--depth=1"]
-    fetch += ["--no-recurse-submodules", "--", url, f"+{ref}:{ref}"]
-    result = _run_remote_git(fetch, url, scratch, guard=_download_guard(git_dir))
+    result = _fetch_refspec(git_dir, scratch, url, f"+{ref}:{ref}")
     if result.returncode != 0:
         _log_failure("fetch", url, result)
         resolve_tag(url, tag)  # raises the precise reason when the repository or tag is gone
@@ -288,6 +347,58 @@ def _fetch_tag(scratch: Path, url: str, tag: str) -> Path:
             f"The tag '{tag}' of the Git repository '{_displayed(url)}' could not be fetched."
         )
     return git_dir
+
+
+def _init_bare(scratch: Path) -> Path:
+    git_dir = scratch / "git"
+    _run_local_git(["init", "--quiet", "--bare", "--template=", str(git_dir)], scratch)
+    return git_dir
+
+
+def _fetch_refspec(git_dir: Path, scratch: Path, url: str, refspec: str) -> _GitResult:
+    """One shallow fetch; a download past the size limit raises RepositoryRejected."""
+    fetch = [f"--git-dir={git_dir}", "fetch", "--quiet", "--no-tags", "--depth=1"]
+    fetch += ["--no-recurse-submodules", "--", url, refspec]
+    return _run_remote_git(fetch, url, scratch, guard=_download_guard(git_dir))
+
+
+def _fetch_revision(git_dir: Path, scratch: Path, revision: Revision, local_ref: str) -> str:
+    """Fetch ``revision`` into ``local_ref``; returns its commit.
+
+    By its tag first (every server serves tags); by its sha when the tag is gone or has
+    moved (GitHub and git's protocol v2 serve any commit of the repository). Raises
+    GitRepositoryNotReachable.
+    """
+    url, tag = revision.url, revision.tag
+    result = _fetch_refspec(git_dir, scratch, url, f"+refs/tags/{tag}:{local_ref}")
+    fetched = _commit_of(git_dir, local_ref, scratch) if result.returncode == 0 else None
+    if fetched is not None and revision.commit in (None, fetched):
+        return fetched
+    commit = revision.commit
+    if commit is None:
+        if result.returncode != 0:
+            _log_failure("fetch", url, result)
+            resolve_tag(url, tag)  # raises the precise reason when the repository or tag is gone
+        raise GitRepositoryNotReachable(
+            f"The tag '{tag}' of the Git repository '{_displayed(url)}' could not be fetched."
+        )
+    result = _fetch_refspec(git_dir, scratch, url, f"+{commit}:{local_ref}")
+    if result.returncode != 0 or _commit_of(git_dir, local_ref, scratch) != commit:
+        _log_failure("fetch", url, result)
+        raise GitRepositoryNotReachable(
+            f"The commit {commit} (tag '{tag}') can no longer be fetched from the Git "
+            f"repository '{_displayed(url)}'."
+        )
+    return commit
+
+
+def _commit_of(git_dir: Path, ref: str, scratch: Path) -> str | None:
+    result = _run_local_git(
+        [f"--git-dir={git_dir}", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        scratch,
+        check=False,
+    )
+    return result.stdout.decode("ascii").strip() if result.returncode == 0 else None
 
 
 def _download_guard(git_dir: Path) -> Callable[[], None]:
@@ -306,16 +417,12 @@ def _download_guard(git_dir: Path) -> Callable[[], None]:
 
 def _tagged_commit(git_dir: Path, url: str, tag: str, scratch: Path) -> str:
     """The commit the fetched tag points at. Raises GitRepositoryNotReachable if none."""
-    result = _run_local_git(
-        [f"--git-dir={git_dir}", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
-        scratch,
-        check=False,
-    )
-    if result.returncode != 0:
+    commit = _commit_of(git_dir, f"refs/tags/{tag}", scratch)
+    if commit is None:
         raise GitRepositoryNotReachable(
             f"The tag '{tag}' of the Git repository '{_displayed(url)}' does not point at a commit."
         )
-    return result.stdout.decode("ascii").strip()
+    return commit
 
 
 def _fetch_specification_file(url: str, tag: str) -> SpecificationFile:
@@ -347,7 +454,15 @@ def _root_file_blob(git_dir: Path, commit: str, name: str, scratch: Path) -> str
 
 def _read_blob_prefix(git_dir: Path, blob: str, limit: int, scratch: Path) -> bytes:
     """The first ``limit`` bytes of a blob, without ever unpacking the rest of it."""
-    command = _git_command([f"--git-dir={git_dir}", "cat-file", "blob", blob])
+    return _read_prefix([f"--git-dir={git_dir}", "cat-file", "blob", blob], limit, scratch)
+
+
+def _read_prefix(args: list[str], limit: int, scratch: Path) -> bytes:
+    """The first ``limit`` bytes git prints; git is stopped once they are read.
+
+    Raises GitRepositoryNotReachable when git fails or times out.
+    """
+    command = _git_command(args)
     with subprocess.Popen(
         command,
         cwd=scratch,
@@ -469,16 +584,17 @@ class _GitTimedOut(Exception):
     pass
 
 
-# When set (a monotonic time), no git command of the current context runs past it.
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+# When set (a monotonic time, and the seconds it was set for), no git command of the
+# current context runs past it.
+_deadline: contextvars.ContextVar[tuple[float, int] | None] = contextvars.ContextVar(
     "repository_git_deadline", default=None
 )
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def _time_limit(seconds: int) -> Iterator[None]:
     """Every git command inside shares ``seconds`` (each still under its own limit)."""
-    token = _deadline.set(time.monotonic() + seconds)
+    token = _deadline.set((time.monotonic() + seconds, seconds))
     try:
         yield
     finally:
@@ -489,15 +605,14 @@ def _timeout() -> float:
     """Seconds the next git command may take: its own limit, or what is left of the deadline."""
     own = settings.CONNECTORS_GIT_TIMEOUT_SECONDS
     deadline = _deadline.get()
-    return own if deadline is None else max(0.0, min(own, deadline - time.monotonic()))
+    return own if deadline is None else max(0.0, min(own, deadline[0] - time.monotonic()))
 
 
 def _timed_out_after() -> int:
     """The limit that ran out, for the message."""
     own = settings.CONNECTORS_GIT_TIMEOUT_SECONDS
-    if _deadline.get() is None:
-        return own
-    return min(own, settings.CONNECTORS_REQUEST_GIT_TIMEOUT_SECONDS)
+    deadline = _deadline.get()
+    return own if deadline is None else min(own, deadline[1])
 
 
 def _run_remote_git(

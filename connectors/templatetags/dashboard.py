@@ -6,12 +6,12 @@ since names, messages and values come from repositories and users).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
 
+from connectors.diffs import FIELD_LABELS, NOT_SHOWN, show_value
 from connectors.models import SHARED_FIELDS, Connector, ConnectorStaged
 from connectors.roles import CERTIFIERS_GROUP, is_certifier, is_creator  # noqa: F401
 
@@ -55,30 +55,6 @@ def preview_label(value: str) -> str:
 
 # --- the diff against the production Connector ---------------------------------------------
 
-FIELD_LABELS = {
-    "key": "Key",
-    "name": "Name",
-    "description": "Description",
-    "integration_types": "Integration types",
-    "creator_name": "Creator name",
-    "creator_title": "Creator title",
-    "creator_email": "Creator email",
-    "creator_company": "Creator company",
-    "creator_logo_url": "Creator logo URL",
-    "creator_no_of_contributors": "Number of contributors",
-    "creator_support_url": "Creator support URL",
-    "repository_url": "Repository URL",
-    "repository_tag": "Repository tag",
-    "configurations": "Applications and configuration",
-    "global_configuration": "Global configuration",
-    "api_client": "API client scopes",
-    "private": "Private",
-    "supported_regions": "Supported regions",
-    "documentation_url": "Documentation URL",
-}
-# Bookkeeping columns that mirror another field.
-_NOT_SHOWN = frozenset({"integration_mask"})
-
 
 @dataclass(frozen=True)
 class DiffRow:
@@ -88,26 +64,13 @@ class DiffRow:
     structured: bool  # shown as preformatted text
 
 
-def show_value(value: Any) -> str:
-    """A field value as readable text."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return ", ".join(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
 def diff_rows(draft: ConnectorStaged, connector: Connector | None) -> list[DiffRow]:
     """The shared fields whose draft value differs from the production Connector's."""
     if connector is None:
         return []
     rows = []
     for name in SHARED_FIELDS:
-        if name in _NOT_SHOWN:
+        if name in NOT_SHOWN:
             continue
         before, after = getattr(connector, name), getattr(draft, name)
         if before != after:

@@ -126,7 +126,8 @@ def test_an_approval_note_becomes_a_certifier_comment_and_is_kept_in_history(cer
     comment = CertificationComment.objects.get(draft=draft)
     assert comment.comment == "Nice work on the docs." and comment.by_certifier
     event = DraftEvent.objects.filter(draft=draft).latest("id")
-    assert event.details == {"decision": "approved", "note": "Nice work on the docs."}
+    assert event.details["decision"] == "approved"
+    assert event.details["note"] == "Nice work on the docs."
 
 
 def test_an_approval_without_note_adds_no_comment(certifier, draft):
@@ -134,7 +135,8 @@ def test_an_approval_without_note_adds_no_comment(certifier, draft):
     services.approve(draft_id=draft.id, version=draft.version, actor=as_certifier(certifier))
     assert not CertificationComment.objects.filter(draft=draft).exists()
     event = DraftEvent.objects.filter(draft=draft).latest("id")
-    assert event.details == {"decision": "approved", "note": ""}
+    assert event.details["decision"] == "approved"
+    assert event.details["note"] == ""
 
 
 # --- claims that expire ------------------------------------------------------------------------
