@@ -223,8 +223,11 @@ class PipelineRun(models.Model):
         FAILED = "failed"
         INTERRUPTED = "interrupted"
         SUPERSEDED = "superseded"
+        CANCELLED = "cancelled"
 
-    FINAL_STATES = frozenset({State.SUCCEEDED, State.FAILED, State.INTERRUPTED, State.SUPERSEDED})
+    FINAL_STATES = frozenset(
+        {State.SUCCEEDED, State.FAILED, State.INTERRUPTED, State.SUPERSEDED, State.CANCELLED}
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     draft = models.ForeignKey(ConnectorStaged, on_delete=models.CASCADE, related_name="runs")
@@ -241,10 +244,17 @@ class PipelineRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # The run's checks in the pipeline's order, as the pipeline goes: one object each,
+    # {"key", "name", "started", "ended", "status", "seconds", "counts"} (see pipelines.Progress).
+    checks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat")]
+        indexes = [
+            models.Index(fields=["state", "heartbeat_at"], name="run_state_heartbeat"),
+            # The newest run of a draft's report: the one whose entries the report shows.
+            models.Index(fields=["draft", "report", "-created_at"], name="run_draft_report_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.report} run {self.id} ({self.state})"
@@ -258,6 +268,9 @@ class ReportEntry(models.Model):
     )
     report = models.CharField(max_length=16, choices=Report.choices)
     run_id = models.UUIDField(null=True, blank=True)
+    # The short stable name of the check the entry belongs to ("specification", "code", …);
+    # blank for the run's own entries (the fetch, an interruption). Not shown by the API.
+    check_key = models.CharField(max_length=32, blank=True, default="")
     type = models.CharField(max_length=16, choices=EntryType.choices)
     title = models.CharField(max_length=512)
     # NULL where the API shows null (the real service sends "message": null).

@@ -10,7 +10,8 @@ or a caller with ``Authorization: Bearer <METRICS_TOKEN>``:
 - ``workbench_http_request_duration_seconds{route,method,status}``: this web tier's requests,
   per route pattern (all of the server's processes when gunicorn runs several);
 - read from the database and the broker when scraped, so the same from every web process
-  however many workers there are: ``workbench_runs_total{report,outcome}``,
+  however many workers there are: ``workbench_runs_total{report,outcome}`` (every final
+  state: succeeded, failed, interrupted, superseded, cancelled),
   ``workbench_runs_in_progress{state}`` (queued, running),
   ``workbench_run_duration_seconds{report}``,
   ``workbench_check_duration_seconds{check}`` (``fetch`` is the checkout),
@@ -49,6 +50,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from .models import PipelineRun
+from .state import Report
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,25 @@ def newest_worker_heartbeat() -> float | None:
         return float(_heartbeat_file().read_text())
     except (OSError, ValueError):
         return None
+
+
+def worker_heartbeat_age(now: float | None = None) -> float | None:
+    """Seconds since the newest worker heartbeat; None when no worker ever recorded one."""
+    newest = newest_worker_heartbeat()
+    if newest is None:
+        return None
+    return max((time.time() if now is None else now) - newest, 0.0)
+
+
+def worker_alive(now: float | None = None) -> bool:
+    """Whether a worker is alive to take runs: its heartbeat is within the health check's
+    limit (``HEALTH_WORKER_MAX_AGE_SECONDS``). A cache that cannot be read says no."""
+    try:
+        age = worker_heartbeat_age(now)
+    except Exception:
+        logger.warning("Could not read the worker heartbeat", exc_info=True)
+        return False
+    return age is not None and age <= settings.HEALTH_WORKER_MAX_AGE_SECONDS
 
 
 class WorkerHeartbeat:
@@ -180,10 +201,9 @@ def _broker() -> dict[str, Any]:
 
 
 def _worker() -> dict[str, Any]:
-    newest = newest_worker_heartbeat()
-    if newest is None:
+    age = worker_heartbeat_age()
+    if age is None:
         raise LookupError("no worker has recorded a heartbeat")
-    age = max(time.time() - newest, 0.0)
     limit = settings.HEALTH_WORKER_MAX_AGE_SECONDS
     if age > limit:
         raise TimeoutError(f"the newest worker heartbeat is {age:.0f} s old (limit {limit} s)")
@@ -287,11 +307,20 @@ class DatabaseCollector:
             "workbench_runs_in_progress", "Runs waiting or going on.", labels=["state"]
         )
         active_counts: dict[str, int] = {PipelineRun.State.QUEUED: 0, PipelineRun.State.RUNNING: 0}
+        # Every outcome of every report, 0 included: a rate over a series that appears only
+        # with its first run (the first cancellation, say) would miss that run.
+        finished: dict[tuple[str, str], int] = {
+            (report, state): 0
+            for report in Report.values
+            for state in sorted(PipelineRun.FINAL_STATES)
+        }
         for report, state, count in self._run_counts():
             if state in active_counts:
                 active_counts[state] += count
             else:
-                totals.add_metric([report, state], count)
+                finished[(report, state)] = finished.get((report, state), 0) + count
+        for (report, state), count in finished.items():
+            totals.add_metric([report, state], count)
         for state, count in active_counts.items():
             active.add_metric([state], count)
         yield totals
@@ -371,9 +400,9 @@ class DatabaseCollector:
         heartbeat = GaugeMetricFamily(
             "workbench_worker_heartbeat_age_seconds", "Age of the newest worker heartbeat."
         )
-        newest = newest_worker_heartbeat()
-        if newest is not None:
-            heartbeat.add_metric([], max(time.time() - newest, 0.0))
+        heartbeat_age = worker_heartbeat_age()
+        if heartbeat_age is not None:
+            heartbeat.add_metric([], heartbeat_age)
         yield heartbeat
 
 

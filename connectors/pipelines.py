@@ -5,11 +5,19 @@ temporary folder → run the checks in order, writing each check's entries as so
 ends → finish (isPreviewable, or the publishing status). A heartbeat keeps the claim
 alive; the periodic sweep fails runs whose heartbeat stopped (the worker died).
 The outcome is committed to the draft through ``drafts.commit``, like any other change.
+
+The run records its checks as they go in ``PipelineRun.checks`` (queued, started, ended,
+with their outcome and finding counts), and every entry names its check (``check_key``).
+The previous run's entries stay until the new run writes its first one, in the same
+transaction. ``cancel_run`` ends a queued or running run: its worker writes nothing more
+(every write locks the run's row and needs it running) and the heartbeat tells the checks
+still going through ``context.options["stop"]``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -25,6 +33,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .checks.base import (
     Application,
@@ -55,6 +64,25 @@ _SEVERITY_ORDER: dict[str, int] = {
     EntryType.WARNING: 1,
     EntryType.INFORMATION: 2,
 }
+
+
+# The short, stable name of each check, kept on its entries and in the run's progress (the
+# titles are for people and may change; migration 0007 holds a copy for old entries).
+CHECK_KEYS: dict[str, str] = {
+    "Connector specification file validation": "specification",
+    "Repository structure": "structure",
+    "Build": "build",
+    "Unit test": "tests",
+    "Dependency analysis": "dependencies",
+    "Code analysis": "code",
+    "Secret scanning": "secrets",
+}
+
+
+def check_key(check: Check) -> str:
+    """The check's short name: its own ``key`` if it has one, else from its title."""
+    key = getattr(check, "key", None) or CHECK_KEYS.get(check.name) or slugify(check.name)
+    return str(key)[:32]
 
 
 def default_checks() -> list[Check]:
@@ -113,20 +141,28 @@ def claim(run_id: str) -> ClaimedRun | None:
 
 
 class Heartbeat:
-    """Refreshes ``heartbeat_at`` every few seconds while the run works."""
+    """Refreshes ``heartbeat_at`` every few seconds while the run works.
+
+    A run found over (cancelled, superseded, failed by support) sets ``over``, which the
+    run hands to its checks as ``context.options["stop"]``.
+    """
 
     def __init__(self, run_id: uuid.UUID, interval: float = HEARTBEAT_SECONDS) -> None:
         self.run_id = run_id
         self.interval = interval
+        self.over = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{run_id}")
 
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                PipelineRun.objects.filter(id=self.run_id, state=State.RUNNING).update(
+                beating = PipelineRun.objects.filter(id=self.run_id, state=State.RUNNING).update(
                     heartbeat_at=timezone.now()
                 )
+                if not beating and run_is_over(self.run_id):
+                    logger.info("Run %s is over: its checks are told to stop", self.run_id)
+                    self.over.set()
         finally:
             close_old_connections()
 
@@ -142,6 +178,11 @@ class Heartbeat:
 # --- writing entries -------------------------------------------------------------------------
 
 
+def run_is_over(run_id: Any) -> bool:
+    """Whether the run has ended (a run that cannot be seen is not taken for over)."""
+    return PipelineRun.objects.filter(id=run_id, state__in=PipelineRun.FINAL_STATES).exists()
+
+
 @dataclass(frozen=True)
 class NewEntry:
     type: str
@@ -150,32 +191,36 @@ class NewEntry:
     application: str | None = None
     file: str | None = None
     line: int | None = None
+    check: str = ""  # the check's key; blank for the run's own entries
 
 
 def entries_for(
-    check_name: str, outcome: CheckOutcome, *, limit: int | None = None
+    check_name: str, outcome: CheckOutcome, *, limit: int | None = None, key: str = ""
 ) -> list[NewEntry]:
     """The check's summary line, then one entry per finding, at most ``limit`` of them.
 
     Past the limit the most severe findings are kept (in their order) and one more entry
-    counts the rest, so a repository cannot make a report of any size.
+    counts the rest, so a repository cannot make a report of any size. Every entry carries
+    the check's ``key``.
     """
     summary_type = {
         "succeeded": EntryType.INFORMATION,
         "skipped": EntryType.WARNING,
         "failed": EntryType.ERROR,
     }[outcome.status]
-    entries = [NewEntry(summary_type, f"{check_name} check {outcome.status}", outcome.summary)]
+    entries = [
+        NewEntry(summary_type, f"{check_name} check {outcome.status}", outcome.summary, check=key)
+    ]
     findings = outcome.findings
     if limit is None or len(findings) <= limit:
-        return entries + [_finding_entry(check_name, finding) for finding in findings]
+        return entries + [_finding_entry(check_name, finding, key) for finding in findings]
     kept_limit = max(limit - 1, 0)
     by_severity = sorted(
         range(len(findings)), key=lambda i: (_SEVERITY_ORDER.get(findings[i].type, 3), i)
     )
     kept = sorted(by_severity[:kept_limit])
     hidden = [findings[i] for i in by_severity[kept_limit:]]
-    entries += [_finding_entry(check_name, findings[i]) for i in kept]
+    entries += [_finding_entry(check_name, findings[i], key) for i in kept]
     counts = ", ".join(
         f"{count} {kind.lower()}"
         for kind in (EntryType.ERROR, EntryType.WARNING, EntryType.INFORMATION)
@@ -188,12 +233,13 @@ def entries_for(
             check_name,
             f"{len(hidden)} more findings of this check are not listed ({counts}): "
             f"a report lists at most {kept_limit} per check. Fix the ones listed and run again.",
+            check=key,
         )
     )
     return entries
 
 
-def _finding_entry(check_name: str, finding: Finding) -> NewEntry:
+def _finding_entry(check_name: str, finding: Finding, key: str = "") -> NewEntry:
     return NewEntry(
         type=finding.type,
         title=check_name,
@@ -201,37 +247,129 @@ def _finding_entry(check_name: str, finding: Finding) -> NewEntry:
         application=finding.application,
         file=finding.file,
         line=finding.line,
+        check=key,
     )
 
 
 def write_entries(run: ClaimedRun, entries: Sequence[NewEntry]) -> bool:
-    """Append entries to the run's report; False if the run is no longer current."""
+    """Append entries to the run's report; False if the run is no longer current.
+
+    Locks the run's row (``_still_current``) until the entries are committed, so a
+    cancellation either comes before them (and they are not written) or after them. The
+    first write of a run also removes the previous runs' entries of the report.
+    """
     with transaction.atomic():
         if not _still_current(run):
             return False
-        ReportEntry.objects.bulk_create(
-            ReportEntry(
-                draft_id=run.draft_id,
-                report=run.report,
-                run_id=run.run_id,
-                type=e.type,
-                title=e.title[:512],
-                message=e.message,
-                application=e.application,
-                file=e.file,
-                line=e.line,
-            )
-            for e in entries
+        _insert_entries(
+            draft_id=run.draft_id, report=run.report, run_id=run.run_id, entries=entries
         )
-        PipelineRun.objects.filter(id=run.run_id).update(heartbeat_at=timezone.now())
     transaction.on_commit(lambda: publish_draft_event(run.draft_id, "entry"))
     return True
 
 
+def _insert_entries(
+    *, draft_id: uuid.UUID, report: str, run_id: uuid.UUID, entries: Sequence[NewEntry]
+) -> None:
+    """Write a run's entries in place of the report's entries of earlier runs (call in a
+    transaction). Until a run writes, its report still shows the previous run's."""
+    ReportEntry.objects.filter(draft_id=draft_id, report=report).exclude(run_id=run_id).delete()
+    ReportEntry.objects.bulk_create(
+        ReportEntry(
+            draft_id=draft_id,
+            report=report,
+            run_id=run_id,
+            check_key=e.check,
+            type=e.type,
+            title=e.title[:512],
+            message=e.message,
+            application=e.application,
+            file=e.file,
+            line=e.line,
+        )
+        for e in entries
+    )
+
+
 def _still_current(run: ClaimedRun) -> bool:
+    """Whether the run is running and still the draft's current run of its report.
+
+    The conditional UPDATE (the heartbeat) locks the run's row until the transaction ends.
+    """
+    running = PipelineRun.objects.filter(id=run.run_id, state=State.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
     field = "preview_run_id" if run.report == Report.PREVIEW else "publish_run_id"
-    current = ConnectorStaged.objects.filter(id=run.draft_id, **{field: run.run_id}).exists()
-    return current and PipelineRun.objects.filter(id=run.run_id, state=State.RUNNING).exists()
+    return bool(running) and (
+        ConnectorStaged.objects.filter(id=run.draft_id, **{field: run.run_id}).exists()
+    )
+
+
+# --- the run's progress, check by check -------------------------------------------------------
+
+
+def _now_text() -> str:
+    return timezone.now().isoformat()
+
+
+def progress_record(check: Check) -> dict[str, Any]:
+    """A check not started yet, as ``PipelineRun.checks`` holds it."""
+    return {
+        "key": check_key(check),
+        "name": check.name,
+        "started": None,
+        "ended": None,
+        "status": None,  # the outcome: succeeded, failed or skipped
+        "seconds": None,
+        "counts": None,  # findings by type, those a report could not list included
+    }
+
+
+def planned_checks() -> list[dict[str, Any]]:
+    """The checks a run requested now will run, none started: a queued run's progress."""
+    return [progress_record(check) for check in default_checks()]
+
+
+class Progress:
+    """The run's checks as they go, written to ``PipelineRun.checks``.
+
+    The check threads record their start and the run's thread their end; each change
+    writes the whole list under one lock (never inside a transaction, so a write never
+    waits for a row lock while holding it).
+    """
+
+    def __init__(self, run_id: uuid.UUID, checks: Sequence[Check]) -> None:
+        self.run_id = run_id
+        self.records = [progress_record(check) for check in checks]
+        self._lock = threading.Lock()
+
+    def save(self) -> None:
+        with self._lock:
+            self._save()
+
+    def _save(self) -> None:
+        PipelineRun.objects.filter(id=self.run_id).update(
+            checks=[dict(record) for record in self.records]
+        )
+
+    def started(self, index: int) -> None:
+        with self._lock:
+            self.records[index]["started"] = _now_text()
+            self._save()
+
+    def ended(self, index: int, outcome: CheckOutcome, seconds: float) -> None:
+        counts = {kind: 0 for kind in EntryType.values}
+        for finding in outcome.findings:
+            counts[finding.type] = counts.get(finding.type, 0) + 1
+        with self._lock:
+            record = self.records[index]
+            record.update(
+                ended=_now_text(),
+                status=outcome.status,
+                seconds=round(seconds, 3),
+                counts=counts,
+            )
+            self._save()
 
 
 # --- finishing ---------------------------------------------------------------------------------
@@ -343,9 +481,19 @@ def run_check(
     return outcome, time.perf_counter() - started
 
 
-def run_check_in_thread(check: Check, context: CheckContext) -> tuple[CheckOutcome, float]:
-    """``run_check`` in a pool thread: the database connections it opened close with it."""
+def run_check_in_thread(
+    check: Check, context: CheckContext, started: Callable[[], None] | None = None
+) -> tuple[CheckOutcome, float]:
+    """``run_check`` in a pool thread: the database connections it opened close with it.
+
+    ``started`` is called first, in the thread (the run records the check's start).
+    """
     try:
+        if started is not None:
+            try:
+                started()
+            except Exception:
+                logger.warning("Could not record the start of %s", check.name, exc_info=True)
         return run_check(check, context)
     finally:
         connections.close_all()
@@ -365,11 +513,16 @@ def _unreachable_outcome(
     )
 
 
-def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
+def execute(
+    run: ClaimedRun, checks: Iterable[Check] | None = None, *, stop: threading.Event | None = None
+) -> bool:
     """Fetch, check, write entries. True when no check failed.
 
     Entries are only ever added: a check that fails (for now or for good) ends with its own
-    Error entry, and the entries of the checks that finished stay.
+    Error entry, and the entries of the checks that finished stay. Each check's start and
+    end go to ``PipelineRun.checks``. ``stop`` (set when the run is found over, e.g.
+    cancelled) reaches the checks as ``context.options["stop"]``; a run no longer current
+    writes nothing more, and returns once the checks already going have returned.
     """
     from .repositories import RepositoryRejected, checkout
 
@@ -383,19 +536,24 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
         ],
     ):
         return False
+    chosen = list(checks) if checks is not None else default_checks()
+    progress = Progress(run.run_id, chosen)
+    progress.save()
     timings: dict[str, float] = {}
     failed = False
     try:
         started = time.perf_counter()
         with checkout(run.url, run.tag, owner=str(run.run_id)) as repository:
             timings["fetch"] = time.perf_counter() - started
+            if (stop is not None and stop.is_set()) or run_is_over(run.run_id):
+                return False  # cancelled while fetching: no check starts
             context = CheckContext(
                 root=repository.path,
                 applications=_applications(repository.path, None),
                 spec=_load_spec(repository.path),
             )
             context.options["run_id"] = run.run_id  # the build checks keep their logs with it
-            chosen = list(checks) if checks is not None else default_checks()
+            context.options["stop"] = stop or threading.Event()
             # The checks only read the checkout, so they run side by side (Semgrep, the
             # slowest, is a subprocess); their entries are still written in check order,
             # each as soon as it and the checks before it have ended.
@@ -403,8 +561,17 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
             with ThreadPoolExecutor(max_workers=len(chosen) or 1) as pool:
                 # Each check's thread logs with this run's correlation and run ids.
                 running = [
-                    (check, pool.submit(copy_context().run, run_check_in_thread, check, context))
-                    for check in chosen
+                    (
+                        check,
+                        pool.submit(
+                            copy_context().run,
+                            run_check_in_thread,
+                            check,
+                            context,
+                            functools.partial(progress.started, index),
+                        ),
+                    )
+                    for index, check in enumerate(chosen)
                 ]
                 for index, (check, future) in enumerate(running):
                     outcome, seconds = future.result()
@@ -416,11 +583,13 @@ def execute(run: ClaimedRun, checks: Iterable[Check] | None = None) -> bool:
                     limit = max(
                         min(settings.CONNECTORS_MAX_ENTRIES_PER_CHECK, room - 1 - 2 * after), 1
                     )
-                    entries = entries_for(check.name, outcome, limit=limit)
+                    entries = entries_for(check.name, outcome, limit=limit, key=check_key(check))
                     room -= len(entries)
                     if not write_entries(run, entries):
+                        context.options["stop"].set()
                         pool.shutdown(wait=False, cancel_futures=True)
                         return False
+                    progress.ended(index, outcome, seconds)
     except GitRepositoryNotReachable as exc:
         failed = True
         write_entries(
@@ -447,9 +616,9 @@ def run_pipeline(run_id: str, checks: Iterable[Check] | None = None) -> None:
         claimed.tag,
         extra={"event": "run_started", "draft_id": str(claimed.draft_id)},
     )
-    with Heartbeat(claimed.run_id):
+    with Heartbeat(claimed.run_id) as heartbeat:
         try:
-            succeeded = execute(claimed, checks)
+            succeeded = execute(claimed, checks, stop=heartbeat.over)
         except Exception as exc:
             logger.exception("Run %s failed unexpectedly", run_id)
             write_entries(
@@ -512,6 +681,64 @@ def fail_run(run_id: str, message: str, *, state: str = State.FAILED) -> bool:
     )
     write_entries(claimed, [NewEntry(EntryType.ERROR, "Run interrupted", message)])
     return finish(claimed, succeeded=False, state=state)
+
+
+def cancel_run(run_id: Any, *, actor: Actor) -> bool:
+    """End a queued or running run as CANCELLED; False when it is over already (or unknown).
+
+    Locks the draft's row, then the run's (the order ``finish`` takes them in): a write of
+    the run's worker in progress ends first, and every later one finds the run over. The
+    draft goes back as when a run fails (``isPreviewable`` "false", or status Failed), with
+    a history event and a version bump; one entry says who cancelled. A queued run's task,
+    when a worker gets it, finds the run taken and does nothing.
+    """
+    try:
+        run_id = uuid.UUID(str(run_id))
+    except ValueError:
+        return False
+    run = PipelineRun.objects.filter(id=run_id).values("draft_id", "report").first()
+    if run is None:
+        return False
+    kind = "Preview" if run["report"] == Report.PREVIEW else "Publishing"
+    with transaction.atomic():
+        draft = (
+            ConnectorStaged.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("connector")
+            .filter(id=run["draft_id"])
+            .first()
+        )
+        cancelled = PipelineRun.objects.filter(
+            id=run_id, state__in=(State.QUEUED, State.RUNNING)
+        ).update(state=State.CANCELLED, finished_at=timezone.now())
+        if draft is None or not cancelled:
+            return False
+        _insert_entries(
+            draft_id=draft.id,
+            report=run["report"],
+            run_id=run_id,
+            entries=[
+                NewEntry(
+                    EntryType.WARNING,
+                    f"{kind} cancelled by {actor.label}",
+                    "The run was cancelled before it ended: its checks did not all run. "
+                    f"Request a new {kind.lower()} to check the connector.",
+                )
+            ],
+        )
+        change = Change(draft=draft, actor=actor)
+        if run["report"] == Report.PREVIEW:
+            if draft.preview_run_id == run_id and draft.is_previewable == Previewable.PENDING:
+                ensure_preview_transition(draft.is_previewable, Previewable.FALSE)
+                change.set("is_previewable", Previewable.FALSE)
+        elif draft.publish_run_id == run_id and draft.status == Status.PROCESSING:
+            set_status(change, Status.FAILED)
+        commit(
+            change, kind=DraftEvent.Kind.STATE, summary=f"{kind.lower()} cancelled by {actor.label}"
+        )
+    draft_id = draft.id
+    transaction.on_commit(lambda: publish_draft_event(draft_id, "entry"))
+    logger.info("Run %s cancelled by %s", run_id, actor.label, extra={"event": "run_cancelled"})
+    return True
 
 
 def mark_sent(run_id: Any) -> None:

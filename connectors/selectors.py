@@ -25,9 +25,11 @@ from .models import (
     Connector,
     ConnectorAccess,
     ConnectorStaged,
+    PipelineRun,
     Project,
     ReportEntry,
 )
+from .state import Report
 from .values import integration_mask
 
 SORTABLE_FIELDS = {
@@ -61,6 +63,24 @@ ENTRY_COLUMNS = (
 COMMENT_COLUMNS = ("draft_id", "user_id", "comment", "datetime")
 
 
+def current_entries(draft: OuterRef | None = None) -> Q:
+    """Report entries of the newest run of their report (all of them where it has no run).
+
+    A requested run does not remove the previous run's entries: its first write does. Until
+    then the report is the new run's, still empty, as the Connect API shows it. ``draft``
+    is the draft's id as the entries' query sees it: by default the entry's own
+    ``draft_id``; ``OuterRef(OuterRef("pk"))`` inside a subquery of the drafts' query, so
+    the newest run is looked up once per draft instead of once per entry.
+    """
+    draft = draft if draft is not None else OuterRef("draft_id")
+    visible = Q()
+    for report in Report.values:
+        runs = PipelineRun.objects.filter(draft_id=draft, report=report)
+        newest = runs.order_by("-created_at").values("id")[:1]
+        visible |= Q(report=report) & (Q(run_id=Subquery(newest)) | Q(~Exists(runs)))
+    return visible
+
+
 def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
     """Report entries and comments of all ``drafts`` in one query each, in written order.
 
@@ -73,9 +93,8 @@ def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
         draft.entries, draft.comments = [], []
     if not by_id:
         return drafts
-    for entry in (
-        ReportEntry.objects.filter(draft_id__in=by_id).order_by("id").values(*ENTRY_COLUMNS)
-    ):
+    entries = ReportEntry.objects.filter(current_entries(), draft_id__in=by_id)
+    for entry in entries.order_by("id").values(*ENTRY_COLUMNS):
         by_id[entry["draft_id"]].entries.append(entry)
     comments = CertificationComment.objects.filter(draft_id__in=by_id).order_by("id")
     for comment in comments.values(*COMMENT_COLUMNS):
@@ -83,10 +102,10 @@ def attach_details(drafts: list[ConnectorStaged]) -> list[ConnectorStaged]:
     return drafts
 
 
-def _rows_of(model, columns: Sequence[str]) -> Subquery:
+def _rows_of(model, columns: Sequence[str], *conditions: Q) -> Subquery:
     """A draft's child rows as one JSON array column of the draft's own query."""
     return Subquery(
-        model.objects.filter(draft=OuterRef("pk"))
+        model.objects.filter(*conditions, draft=OuterRef("pk"))
         .order_by()
         .values("draft")
         .annotate(rows=JSONList(JSONObject(id="id", **{c: c for c in columns})))
@@ -108,7 +127,9 @@ def _report_columns() -> dict[str, Subquery]:
     """Built once: the expressions are the same for every query."""
 
     return {
-        "entries_json": _rows_of(ReportEntry, ENTRY_COLUMNS[1:]),
+        "entries_json": _rows_of(
+            ReportEntry, ENTRY_COLUMNS[1:], current_entries(OuterRef(OuterRef("pk")))
+        ),
         "comments_json": _rows_of(CertificationComment, COMMENT_COLUMNS[1:]),
     }
 
@@ -136,10 +157,14 @@ def unpack_report(draft: ConnectorStaged) -> ConnectorStaged:
 
 
 def with_details(drafts: QuerySet[ConnectorStaged]) -> QuerySet[ConnectorStaged]:
-    """Entries and comments as model instances, for pages that iterate them."""
+    """Entries (the newest runs', see ``current_entries``) and comments as model instances,
+    for pages that iterate them."""
 
     return drafts.prefetch_related(
-        Prefetch("report_entries", queryset=ReportEntry.objects.order_by("id")),
+        Prefetch(
+            "report_entries",
+            queryset=ReportEntry.objects.filter(current_entries()).order_by("id"),
+        ),
         Prefetch("certification_comments", queryset=CertificationComment.objects.order_by("id")),
     )
 

@@ -16,7 +16,7 @@ from oauth2_provider.models import Application
 
 from . import schemas
 from .drafts import Actor, Change, commit, publish_draft_event, record
-from .errors import ConcurrentModification, DuplicateField
+from .errors import ConcurrentModification, DuplicateField, InvalidOperation
 from .models import (
     ApiClient,
     ConnectorStaged,
@@ -25,6 +25,7 @@ from .models import (
     Project,
 )
 from .oauth import forget_recent_tokens
+from .pipelines import cancel_run as cancel_pipeline_run
 from .pipelines import fail_run
 from .selectors import attach_details, draft_lookup, drafts_of, not_found
 from .snapshots import read_repository_snapshot
@@ -268,3 +269,34 @@ def release_claim(
             },
         )
     return draft
+
+
+def cancel_run(
+    *, actor: Actor, draft_id: Any = None, run_id: Any = None, report: str | None = None
+) -> list[str]:
+    """Cancel a queued or running preview or publish: the run ``run_id``, or the draft's
+    current run of ``report`` (both reports when None). Returns the reports cancelled.
+
+    Each run ends CANCELLED (``pipelines.cancel_run``: locks the draft, then the run); the
+    draft goes back as when a run fails, with a history event naming ``actor`` and an
+    entry "Preview cancelled by …"; its worker writes nothing more. Nothing in the Connect
+    API cancels a run: the pages and the admin call this. Raises InvalidOperation when there
+    is nothing to cancel (the run has ended, or the draft has none).
+    """
+    if run_id is not None:
+        runs = list(PipelineRun.objects.filter(id=run_id).values_list("id", "report"))
+    else:
+        draft = ConnectorStaged.objects.filter(id=draft_id).first()
+        current = (
+            [(Report.PREVIEW, draft.preview_run_id), (Report.PUBLISHING, draft.publish_run_id)]
+            if draft is not None
+            else []
+        )
+        runs = [(rid, r) for r, rid in current if rid is not None and report in (None, r)]
+    cancelled = [r for rid, r in runs if cancel_pipeline_run(rid, actor=actor)]
+    if not cancelled:
+        what = report if report in Report.values else "run"
+        raise InvalidOperation(
+            f"There is no {what} to cancel: it has ended or was never requested."
+        )
+    return cancelled

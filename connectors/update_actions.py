@@ -39,8 +39,8 @@ from .models import (
     DraftEvent,
     PipelineRun,
     Project,
-    ReportEntry,
 )
+from .pipelines import planned_checks
 from .selectors import draft_lookup, drafts_of, not_found
 from .snapshots import RepositorySnapshot, check_repository_values, read_repository_snapshot
 from .state import Previewable, Report, Status, ensure_preview_transition
@@ -188,16 +188,23 @@ def unlist(change: Change, action: schemas.Unlist) -> None:
 
 
 def new_run(change: Change, report: str, *, certification: bool) -> PipelineRun:
-    """A fresh run replaces the report's entries; its task is sent after commit."""
+    """A fresh run, QUEUED with the checks it will run; its task is sent after commit.
+
+    The report's entries stay until the run writes its first one (``pipelines.write_entries``
+    removes them then); the API shows only the newest run's entries meanwhile.
+    """
     draft = change.draft
     current = draft.preview_run_id if report == Report.PREVIEW else draft.publish_run_id
     if current is not None:
         PipelineRun.objects.filter(id=current).exclude(state__in=PipelineRun.FINAL_STATES).update(
             state=PipelineRun.State.SUPERSEDED, finished_at=timezone.now()
         )
-    ReportEntry.objects.filter(draft=draft, report=report).delete()
     run = PipelineRun.objects.create(
-        draft=draft, report=report, certification=certification, requested_by=change.actor.label
+        draft=draft,
+        report=report,
+        certification=certification,
+        requested_by=change.actor.label,
+        checks=planned_checks(),
     )
     change.after_commit.append(lambda: enqueue_run(run))
     return run

@@ -12,15 +12,11 @@ import re
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-from ruamel.yaml import YAML
 
-ROOT = Path(__file__).resolve().parents[2]
+from .compose_file import ROOT, compose
+
 SCHEMA = Path(__file__).parent / "compose_spec" / "compose-spec.json"
 APP_SERVICES = ("migrate", "web", "worker", "beat")
-
-
-def compose() -> dict:
-    return YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_the_compose_file_follows_the_compose_specification():

@@ -18,10 +18,9 @@ from connectors.models import ApiClient, PipelineRun
 from connectors.services import revoke_api_client
 from tests.conftest import draft_body
 from tests.connectors.pipelines import live_stack
-from tests.connectors.pipelines.live_stack import RedisServer, WebServer, wait_until
-from tests.connectors.pipelines.test_redis_outage import bearer_token
+from tests.connectors.pipelines.live_stack import RedisServer, WebServer, bearer_token, wait_until
 
-from .test_containers import compose
+from .compose_file import compose
 
 pytestmark = pytest.mark.worker
 

@@ -23,23 +23,15 @@ from connectors.repositories import (
     resolve_tag,
 )
 from connectors.samples import Symlink
+from tests.connectors.conftest import add_to_config
+
+# Every test here runs git with an operator gitconfig of its own (tests/connectors/conftest.py).
+pytestmark = pytest.mark.usefixtures("git_global_config")
 
 SMALL_CONNECTOR = {
     "connect.yaml": "deployAs:\n  - name: service\n    applicationType: service\n",
     "service/src/index.js": "module.exports = {};\n",
 }
-
-
-@pytest.fixture(autouse=True)
-def git_global_config(tmp_path, monkeypatch, settings) -> Path:
-    """An operator gitconfig of the test's own, and local repositories allowed."""
-    config = tmp_path / "operator.gitconfig"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    settings.CONNECTORS_ALLOW_LOCAL_REPOSITORIES = True
-    settings.CONNECTORS_GIT_TIMEOUT_SECONDS = 30
-    return config
 
 
 @pytest.fixture
@@ -73,10 +65,6 @@ def scratch_root(tmp_path, monkeypatch) -> Iterator[Path]:
 
 def scratch_directories() -> list[str]:
     return [path.name for path in Path(tempfile.gettempdir()).iterdir()]
-
-
-def add_to_config(config: Path, text: str) -> None:
-    config.write_text(config.read_text() + text)
 
 
 # --- resolving tags ----------------------------------------------------------------------
@@ -590,18 +578,6 @@ def test_symbolic_links_inside_the_checkout_are_kept(tmp_path):
 
 
 # --- reading connect.yaml ----------------------------------------------------------------
-
-
-@pytest.fixture
-def fetch_counter(git_global_config, tmp_path) -> Path:
-    """Counts the packs the source repositories serve, i.e. the fetches (not ls-remote)."""
-    count = tmp_path / "fetches"
-    count.write_text("")
-    hook = tmp_path / "count-fetches.sh"
-    hook.write_text(f'#!/bin/sh\necho fetch >> {count}\nexec "$@"\n')
-    hook.chmod(0o755)
-    add_to_config(git_global_config, f"[uploadpack]\n\tpackObjectsHook = {hook}\n")
-    return count
 
 
 def fetches(counter: Path) -> int:

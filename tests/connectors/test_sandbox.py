@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from connectors.sandbox import Limits, SandboxUnavailable, prepare_writable, run_sandboxed
+from tests.connectors.processes import processes_with
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -138,17 +137,6 @@ def test_a_fork_bomb_meets_the_process_limit_and_leaves_nothing_behind(folder):
     assert "fork" in result.output.lower()  # "Cannot fork" / "Resource temporarily unavailable"
     assert f"{marker}-survived" in result.output
     assert processes_with(marker) == []
-
-
-def processes_with(text: str, wait: float = 5.0) -> list[str]:
-    """Processes whose command line has ``text``, once the killed ones had time to go."""
-    deadline = time.monotonic() + wait
-    while True:
-        listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-        found = [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def test_a_command_past_its_time_is_killed_with_everything_it_started(folder):

@@ -9,7 +9,7 @@ from django.test import Client
 from connectors.models import ConnectorStaged
 from tests.conftest import draft_body
 
-from .test_errors import error_of
+from .error_bodies import error_of
 
 
 def test_head_answers_like_get(api, create_draft):

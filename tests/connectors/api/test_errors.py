@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.schemas import ErrorResponse
 from tests.conftest import ApiCaller, draft_body
 
-
-def error_of(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    ErrorResponse.model_validate(body)
-    assert body["statusCode"] == status
-    assert body["errors"][0]["code"] == code, body
-    assert body["message"] == body["errors"][0]["message"]
-    assert "Traceback" not in response.content.decode()
-    return body
+from .error_bodies import error_of
 
 
 def test_malformed_json_is_invalid_json_input(api):

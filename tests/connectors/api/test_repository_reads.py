@@ -12,14 +12,12 @@ import pytest
 from connectors import samples
 from connectors.models import ConnectorStaged
 from tests.conftest import SEED_CONNECTOR_FILES, draft_body
-from tests.connectors import test_repositories as fetching
 
-from .test_errors import error_of
+from .error_bodies import error_of
 
-# The fetching tests' fixtures: an operator gitconfig of the test's own (autouse there and
-# here) and a counter of the fetches local repositories serve.
-git_global_config = fetching.git_global_config
-fetch_counter = fetching.fetch_counter
+# Every test here runs git with an operator gitconfig of its own, as the fetching tests do
+# (tests/connectors/conftest.py, which also has fetch_counter).
+pytestmark = pytest.mark.usefixtures("git_global_config")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from connectors.parsing import parse_draft
 from connectors.services import revoke_api_client
 from tests.conftest import ApiCaller, draft_body, issue_token, make_credentials
 
-from .test_errors import error_of
+from .error_bodies import error_of
 
 TOKEN = "ghp_Zx81QsecretTOKENvalue0042"
 

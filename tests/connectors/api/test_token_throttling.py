@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.conftest import make_credentials
 
-from .test_errors import error_of
+from .error_bodies import error_of
 
 
 class CountingHasher(MD5PasswordHasher):

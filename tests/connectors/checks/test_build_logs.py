@@ -7,43 +7,14 @@ import uuid
 
 import pytest
 
-from connectors import pipelines, samples
-from connectors.checks.build import build_checks
 from connectors.models import ConnectorStaged, PipelineRun, ReportEntry, StepLog
-from tests.conftest import draft_body, make_certifier, make_user, signed_in
-from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_folder: a fixture
-    SERVICE_TEST,
-    build_cache_folder,
-    one_service,
-)
+from tests.conftest import make_certifier, make_user, signed_in
+from tests.connectors.checks.build_samples import SERVICE_TEST, one_service
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
     pytest.mark.django_db(transaction=True),  # the logs are written from the build's threads
 ]
-
-
-@pytest.fixture(name="previewed")
-def previewed_draft(api, tmp_path, build_cache, django_capture_on_commit_callbacks):
-    """Run a preview with the build checks on a connector of ours; the draft afterwards."""
-
-    def preview(files: dict[str, str]) -> ConnectorStaged:
-        key = f"built-{uuid.uuid4().hex[:8]}"
-        repository = samples.create_repository(tmp_path / key, files)
-        created = api.post("/connectors/drafts", draft_body(repository.url, key=key))
-        assert created.status_code == 201, created.content
-        draft_id = created.json()["id"]
-        with django_capture_on_commit_callbacks(execute=False):
-            api.post(
-                f"/connectors/drafts/{draft_id}",
-                {"version": 1, "actions": [{"action": "updatePreviewable"}]},
-            )
-        draft = ConnectorStaged.objects.get(id=draft_id)
-        pipelines.run_pipeline(str(draft.preview_run_id), checks=build_checks())
-        draft.refresh_from_db()
-        return draft
-
-    return preview
 
 
 def test_a_failing_test_run_is_reported_in_order_and_its_log_kept_with_the_run(previewed):

@@ -21,14 +21,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from connectors.models import ReportEntry, StepLog
-from tests.connectors.checks.test_build import (  # noqa: F401 - build_cache_folder: a fixture
-    build_cache_folder,
-    connect_yaml,
-    node_application,
-    workspaces,
-)
-from tests.connectors.checks.test_build_logs import previewed_draft  # noqa: F401 - a fixture
-from tests.connectors.test_sandbox import processes_with
+from tests.connectors.checks.build_samples import connect_yaml, node_application, workspaces
+from tests.connectors.processes import processes_with
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),

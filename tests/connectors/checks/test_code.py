@@ -7,12 +7,11 @@ tests are about what the check reads, where it says a finding is, and what it ma
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from connectors.checks.base import Application, CheckContext
 from connectors.checks.code import CodeCheck, find_semgrep
+from tests.connectors.checks.code_samples import context_for, write
 
 SEMGREP = find_semgrep()
 needs_semgrep = pytest.mark.skipif(SEMGREP is None, reason="semgrep is not installed")
@@ -68,22 +67,6 @@ export async function handle(apiRoot: ByProjectKeyRequestBuilder, req: Request, 
   res.json([results, carts, orders, await response.json(), payload]);
 }
 """
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def context_for(root: Path, *names: str, types: dict[str, str] | None = None) -> CheckContext:
-    return CheckContext(
-        root=root,
-        applications=[
-            Application(name=n, type=(types or {}).get(n, "service"), path=root / n) for n in names
-        ],
-    )
 
 
 def _summary(outcome) -> list[tuple[str, str | None, str | None, int | None]]:

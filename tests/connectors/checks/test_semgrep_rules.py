@@ -19,7 +19,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from connectors.checks.code import RULES_DIR, CodeCheck, find_semgrep, rule_files, run_semgrep
-from tests.connectors.checks.test_code import context_for, write
+from tests.connectors.checks.code_samples import context_for, write
 
 SAMPLES = Path(__file__).parent / "semgrep_samples"
 SEMGREP = find_semgrep()

@@ -128,3 +128,33 @@ def pipeline_repositories(tmp_path_factory) -> dict[str, samples.SampleRepositor
             root / "invalid-spec", samples.invalid_specification_files()
         ),
     }
+
+
+def finding_changes() -> dict[str, dict[str, str]]:
+    """Changes to the good connector that each make one check find something and fail."""
+    lock = samples.good_connector_files()["service/package-lock.json"]
+    return {
+        "vulnerable": {
+            "service/package-lock.json": lock.replace(
+                '"packages": {',
+                '"packages": {\n    "node_modules/lodash": {"version": "4.17.20", '
+                '"resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.20.tgz"},',
+                1,
+            )
+        },
+        "secret": {
+            "service/config/settings.json": (
+                '{\n  "aws": {\n    "accessKeyId": "AKIAZ4QWERTYUIOP7QXA",\n'
+                '    "secretAccessKey": "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"\n  }\n}\n'
+            )
+        },
+        "sast": {
+            "service/src/run.js": (
+                "const express = require('express');\n"
+                "const app = express();\n"
+                "app.get('/run', (req, res) => {\n"
+                "  res.send(String(eval(req.query.code)));\n"
+                "});\n"
+            )
+        },
+    }

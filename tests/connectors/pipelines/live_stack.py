@@ -6,6 +6,7 @@ stopped with the test. The shared Redis on 6379 is never touched.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection
+
+from connectors.services import create_api_client, ensure_project
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -220,3 +223,19 @@ class WebServer(Process):
             return status, json.loads(raw)
         except ValueError:
             return status, raw.decode(errors="replace")
+
+
+def bearer_token(web: WebServer, project_key: str) -> dict[str, str]:
+    """Headers with a token the running server issued to a new client of the project."""
+    issued = create_api_client(
+        project=ensure_project(key=project_key), scopes=["manage_connectors"]
+    )
+    basic = base64.b64encode(f"{issued.client_id}:{issued.client_secret}".encode()).decode()
+    status, body = web.request(
+        "POST",
+        "/oauth/token",
+        form={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert status == 200, body
+    return {"Authorization": f"Bearer {body['access_token']}"}

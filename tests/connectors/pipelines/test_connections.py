@@ -10,8 +10,7 @@ from django.conf import global_settings
 from django.db import connection
 
 from . import live_stack
-from .live_stack import WebServer
-from .test_redis_outage import bearer_token
+from .live_stack import WebServer, bearer_token
 
 pytestmark = pytest.mark.worker
 

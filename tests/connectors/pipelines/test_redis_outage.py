@@ -6,7 +6,6 @@ write, break a read, or stop the worker, and previews must go on once it is back
 
 from __future__ import annotations
 
-import base64
 import time
 
 import pytest
@@ -17,12 +16,11 @@ from django.db import connection
 from connectors import samples
 from connectors.models import ConnectorStaged, PipelineRun, Project
 from connectors.samples import good_connector_files
-from connectors.services import create_api_client, ensure_project
 from tests.benchmarks.load import Session, sign_in
 from tests.conftest import draft_body
 
 from . import live_stack
-from .live_stack import RedisServer, WebServer, wait_until
+from .live_stack import RedisServer, WebServer, bearer_token, wait_until
 
 pytestmark = pytest.mark.worker
 
@@ -65,21 +63,6 @@ def stack(request, transactional_db, settings, tmp_path):
     for process in reversed(processes):
         process.stop()
     redis.stop()
-
-
-def bearer_token(web: WebServer, project_key: str) -> dict[str, str]:
-    issued = create_api_client(
-        project=ensure_project(key=project_key), scopes=["manage_connectors"]
-    )
-    basic = base64.b64encode(f"{issued.client_id}:{issued.client_secret}".encode()).decode()
-    status, body = web.request(
-        "POST",
-        "/oauth/token",
-        form={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    assert status == 200, body
-    return {"Authorization": f"Bearer {body['access_token']}"}
 
 
 def update(web: WebServer, auth: dict[str, str], draft_id: str, version: int, *actions: dict):

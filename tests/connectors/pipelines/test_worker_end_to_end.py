@@ -10,7 +10,7 @@ from connectors import samples
 from connectors.models import Connector, ConnectorStaged, PipelineRun
 from tests.conftest import draft_body
 
-from .conftest import wait_for
+from .conftest import finding_changes, wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -102,44 +102,12 @@ BROKEN = {
 
 def broken_repositories(root, base):
     good = samples.good_connector_files()
-    lock = good["service/package-lock.json"]
-    vulnerable = samples.merge(
-        good,
-        {
-            "service/package-lock.json": lock.replace(
-                '"packages": {',
-                '"packages": {\n    "node_modules/lodash": {"version": "4.17.20", '
-                '"resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.20.tgz"},',
-                1,
-            )
-        },
-    )
-    secret = samples.merge(
-        good,
-        {
-            "service/config/settings.json": (
-                '{\n  "aws": {\n    "accessKeyId": "AKIAZ4QWERTYUIOP7QXA",\n'
-                '    "secretAccessKey": "p8Ru9rB0Wc4fZ2yH7vKqL1nS5tXeJ3mA6dGiC0oU"\n  }\n}\n'
-            )
-        },
-    )
-    sast = samples.merge(
-        good,
-        {
-            "service/src/run.js": (
-                "const express = require('express');\n"
-                "const app = express();\n"
-                "app.get('/run', (req, res) => {\n"
-                "  res.send(String(eval(req.query.code)));\n"
-                "});\n"
-            )
-        },
-    )
     return {
         **base,
-        "vulnerable": samples.create_repository(root / "vulnerable", vulnerable),
-        "secret": samples.create_repository(root / "secret", secret),
-        "sast": samples.create_repository(root / "sast", sast),
+        **{
+            name: samples.create_repository(root / name, samples.merge(good, changes))
+            for name, changes in finding_changes().items()
+        },
     }
 
 
