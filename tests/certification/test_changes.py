@@ -19,8 +19,8 @@ from connectors.samples import SampleRepository
 from connectors.state import Status
 from connectors.update_actions import apply_update_actions
 from tests.conftest import move_to
+from tests.connectors.diff_samples import changed_connector
 from tests.connectors.pipelines.conftest import wait_for, worker_factory  # noqa: F401 - a fixture
-from tests.connectors.test_diffs import changed_connector
 
 
 @pytest.fixture(scope="module")

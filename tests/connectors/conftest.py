@@ -1,8 +1,11 @@
 """Git as an operator configures it, for the tests that fetch repositories: a gitconfig of the
-test's own, and a counter of the fetches local repositories serve."""
+test's own, a counter of the fetches local repositories serve, and a temporary folder that
+must end empty."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,13 @@ def fetch_counter(git_global_config, tmp_path) -> Path:
     hook.chmod(0o755)
     add_to_config(git_global_config, f"[uploadpack]\n\tpackObjectsHook = {hook}\n")
     return count
+
+
+@pytest.fixture
+def scratch_root(tmp_path, monkeypatch) -> Iterator[Path]:
+    """Temporary directories of this test go to a folder of its own, which must end empty."""
+    root = tmp_path / "scratch"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    yield root
+    assert not list(root.iterdir())

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,9 @@ from connectors.repositories import (
 from connectors.samples import Symlink
 from tests.connectors.conftest import add_to_config
 
-# Every test here runs git with an operator gitconfig of its own (tests/connectors/conftest.py).
-pytestmark = pytest.mark.usefixtures("git_global_config")
+# Every test here runs git with an operator gitconfig of its own, and leaves no temporary
+# folder behind (tests/connectors/conftest.py).
+pytestmark = pytest.mark.usefixtures("git_global_config", "scratch_root")
 
 SMALL_CONNECTOR = {
     "connect.yaml": "deployAs:\n  - name: service\n    applicationType: service\n",
@@ -51,16 +51,6 @@ def touch_script(tmp_path, marker) -> Path:
     script.write_text(f"#!/bin/sh\ntouch {marker}\n")
     script.chmod(0o755)
     return script
-
-
-@pytest.fixture(autouse=True)
-def scratch_root(tmp_path, monkeypatch) -> Iterator[Path]:
-    """Temporary directories of this test go to a folder of its own, which must end empty."""
-    root = tmp_path / "scratch"
-    root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    yield root
-    assert not list(root.iterdir())
 
 
 def scratch_directories() -> list[str]:
