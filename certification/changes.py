@@ -39,7 +39,7 @@ from connectors.diffs import (
 from connectors.drafts import publish_draft_event
 from connectors.models import ConnectorStaged, DraftEvent
 from connectors.repositories import Revision
-from connectors.state import Status
+from connectors.state import Report, Status
 
 from .models import RepositoryComparison
 
@@ -114,7 +114,8 @@ def review_changes(draft: ConnectorStaged, *, entries: Any = ()) -> ReviewChange
     """The changes since the last decision on ``draft``; requests the repository comparison
     when it was never requested (or its task was lost).
 
-    ``entries`` are the report entries whose findings are shown at their diff lines.
+    ``entries`` are the draft's report entries: the publishing report's (the submission's;
+    the preview report's when it has none) are shown at the diff lines they point at.
     """
     last = last_review(draft)
     if last is None:
@@ -125,8 +126,14 @@ def review_changes(draft: ConnectorStaged, *, entries: Any = ()) -> ReviewChange
         comparison=request_comparison(draft, last),
     )
     if changes.comparison is not None and changes.comparison.state == "ready":
-        changes.repository = place_findings(changes.comparison.result, entries)
+        changes.repository = place_findings(changes.comparison.result, _submitted(entries))
     return changes
+
+
+def _submitted(entries: Any) -> list[Any]:
+    entries = list(entries)
+    publishing = [entry for entry in entries if entry.report == Report.PUBLISHING]
+    return publishing or [entry for entry in entries if entry.report == Report.PREVIEW]
 
 
 def request_comparison(draft: ConnectorStaged, last: LastReview) -> RepositoryComparison:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.drafts import Actor, production_connector
@@ -36,6 +37,7 @@ from connectors.pages.fields import GENERAL, errors_by_field
 from connectors.state import Report, Status
 
 from . import services
+from .changes import review_changes
 from .selectors import get_draft_for_review, is_certifier, queue
 
 REVIEW_PAGE = "certification/review.html"
@@ -84,6 +86,9 @@ def review_context(
         "comments": list(draft.certification_comments.all()),
         "events": list(draft.events.order_by("-id")[:HISTORY_LIMIT]),
         "comment_url": reverse("certification-comments", args=[draft.id]),
+        # Worked out only where a template shows it: the page, not the live answers.
+        "changes": SimpleLazyObject(lambda: review_changes(draft, entries=entries)),
+        "changes_url": reverse("certification-changes", args=[draft.id]),
         "claimed_by_me": mine,
         "can_claim": draft.status == Status.READY_FOR_CERTIFICATION,
         "can_decide": draft.status == Status.IN_CERTIFICATION and mine,
@@ -98,6 +103,19 @@ def review_context(
 def review_page(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     draft = load_for_review(draft_id)
     return render(request, REVIEW_PAGE, review_context(request, draft))
+
+
+@certifier_required
+@require_GET
+def review_changes_region(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
+    """The review page's "Changes since the last review" alone: it asks for itself again
+    while the repository comparison is computing."""
+    if not request.htmx:
+        return redirect(_review_url(draft_id))
+    draft = load_for_review(draft_id)
+    changes = review_changes(draft, entries=list(draft.report_entries.all()))
+    context = {"changes": changes, "changes_url": request.path}
+    return render(request, "certification/_changes.html", context)
 
 
 def _review_url(draft_id: Any) -> str:

@@ -18,7 +18,7 @@ from connectors.parsing import parse_update
 from connectors.samples import SampleRepository
 from connectors.state import Status
 from connectors.update_actions import apply_update_actions
-from tests.conftest import move_to
+from tests.conftest import HTMX, move_to
 from tests.connectors.diff_samples import changed_connector
 from tests.connectors.pipelines.conftest import wait_for, worker_factory  # noqa: F401 - a fixture
 
@@ -274,3 +274,35 @@ def test_a_real_worker_computes_the_comparison_when_the_draft_enters_the_queue(
     assert "compare_repositories" in worker.output()
     assert comparison.result["head"]["commit"] == connector_repo.tags["2.0.0"]
     assert len(comparison.result["files"]) == 7
+
+
+# --- the review page -------------------------------------------------------------------------
+
+
+def test_the_review_page_shows_the_changes_and_the_region_follows_the_comparison(
+    second_round, certifier_client, creator_client
+):
+    draft, comparison = second_round
+    page = certifier_client.get(f"/certification/{draft.id}/").content.decode()
+    region_url = f"/certification/{draft.id}/changes/"
+    assert 'id="review-changes"' in page and f'hx-get="{region_url}"' in page
+    assert "Summarises carts, now with timeouts." in page
+
+    computing = certifier_client.get(region_url, headers=HTMX).content.decode()
+    assert computing.lstrip().startswith('<section id="review-changes"')
+    assert "Computing what changed in the repository" in computing
+
+    tasks.compare_repositories(comparison.id)
+    ready = certifier_client.get(region_url, headers=HTMX).content.decode()
+    assert "7 files changed" in ready and "hx-get" not in ready
+    assert "service/src/index.js" in ready
+
+    # Without htmx the region's URL leads to the page; creators never reach it.
+    assert certifier_client.get(region_url)["Location"] == f"/certification/{draft.id}/"
+    assert creator_client.get(region_url, headers=HTMX).status_code == 403
+
+
+def test_a_first_round_review_page_says_there_is_nothing_to_compare(submitted, certifier_client):
+    page = certifier_client.get(f"/certification/{submitted.id}/").content.decode()
+    assert "First review: no certifier has decided on this draft before" in page
+    assert not RepositoryComparison.objects.exists()
