@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "oauth2_provider",
     "connectors",
+    "connectors.notifications",
     "certification",
 ]
 
@@ -402,6 +403,41 @@ CERTIFICATION_DUE_WORKING_DAYS = env_int("CERTIFICATION_DUE_WORKING_DAYS", 3)
 # A claim older than this is given back to the queue by Celery beat (every 5 minutes).
 CERTIFICATION_CLAIM_HOURS = env_int("CERTIFICATION_CLAIM_HOURS", 24)
 
+# --- Notifications and webhooks (connectors/notifications/) ------------------------------------
+# Emails go through SMTP when EMAIL_HOST is set, else to the console (the process's output).
+_email_host = env_str("EMAIL_HOST", "")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env_int("EMAIL_PORT", 25),
+                "username": env_str("EMAIL_HOST_USER", ""),
+                "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", False),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            },
+        }
+        if _email_host
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Connector Workbench <workbench@localhost>")
+# The dashboard's address as people reach it: the links in emails start with it.
+WORKBENCH_BASE_URL = env_str("WORKBENCH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhook targets on loopback, private, link-local or reserved networks are refused (at
+# registration and at each delivery) unless this is on.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+# A delivery is tried this many times, waiting base × 2^(n-1) seconds after the n-th failure.
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 30)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# How often Celery beat fans out events whose request never reached the broker and sends
+# again deliveries whose task was lost.
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env_int("NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", 30)
+
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
@@ -462,6 +498,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-advisories": {
         "task": "connectors.sync_advisories",
         "schedule": crontab(hour=CONNECTORS_ADVISORY_SYNC_HOUR, minute=0),
+    },
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": NOTIFICATIONS_SWEEP_INTERVAL_SECONDS,
     },
     "release-expired-claims": {
         "task": "certification.release_expired_claims",

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from connectors.api.urls import urlpatterns as api_urlpatterns
 
 urlpatterns = [
+    # Before the Connect API's routes: "connectors/webhooks" is not a Connector's id.
+    path("", include("connectors.notifications.api_urls")),
     *api_urlpatterns,
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from our static files (drf-spectacular-sidecar), its set-up script served

@@ -11,8 +11,8 @@ The refusals say, one function a rule, why the draft's state refuses an action: 
 returns the domain error (or None). The update actions raise it; the draft page shows its
 message beside the disabled button, so both give the same reason.
 
-This module sits under the services and the pipelines: it imports models, state, errors
-and events only.
+This module sits under the services and the pipelines: it imports models, state, errors,
+events and dispatch only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from .dispatch import fan_out_on_commit
 from .errors import (
     ConnectError,
     ConnectorAlreadyCertified,
@@ -100,8 +101,9 @@ def record(
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """The history event of a write at the draft's current version; its live event after commit."""
-    DraftEvent.objects.create(
+    """The history event of a write at the draft's current version; its live event and its
+    notifications (emails, webhooks) after commit."""
+    event = DraftEvent.objects.create(
         draft=draft,
         kind=kind,
         actor=actor,
@@ -111,6 +113,7 @@ def record(
     )
     draft_id = draft.id
     transaction.on_commit(lambda: publish_draft_event(draft_id, _LIVE_EVENT[kind]))
+    fan_out_on_commit(event.id)
 
 
 def publish_draft_event(draft_id: uuid.UUID, kind: str) -> None:

@@ -33,5 +33,6 @@ urlpatterns = [
         runs.draft_step_log,
         name="draft-step-log",
     ),
+    path("", include("connectors.notifications.urls")),
     path("certification/", include("certification.urls")),
 ]
