@@ -1,8 +1,12 @@
 """The certifier pages: the queue, the review page and the decisions.
 
-Only members of the ``certifiers`` group reach them (403 for anyone else). Claim,
-release, approve and reject are plain form posts that redirect (PRG) with a message;
-the comment form works like the creator page's (htmx, same update action).
+Only members of the ``certifiers`` group reach them (403 for anyone else). The queue
+shows due dates and claim expiries, filters by region, integration type and the
+certifier's own claims (in the query string), and the last decisions.
+Claim, release and reject are plain form posts that redirect (PRG) with a message; a
+rejection gives reasons from the list and/or text. Approving publishes publicly, so it
+has a confirmation page of its own first (no JavaScript needed), which takes an optional
+note. The comment form works like the creator page's (htmx, same update action).
 """
 
 from __future__ import annotations
@@ -14,33 +18,49 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connectors.drafts import Actor, production_connector
 from connectors.errors import ConcurrentModification, ConnectError, ResourceNotFound
 from connectors.models import ConnectorStaged, Project
 from connectors.pages.base import (
     HISTORY_LIMIT,
+    LONG_POLL_SECONDS,
     HtmxHttpRequest,
+    as_version,
     changes_since,
     mutate,
     posted_version,
-    render_list,
     require_version,
 )
 from connectors.pages.comments import post_comment
 from connectors.pages.fields import GENERAL, errors_by_field
+from connectors.pages.live import follow_draft, follow_list, report_updates, version_sync
+from connectors.pages.regions import report_mark
 from connectors.state import Report, Status
+from connectors.values import INTEGRATION_TYPES, REGIONS
 
 from . import services
 from .changes import review_changes
-from .selectors import get_draft_for_review, is_certifier, queue
+from .forms import ApproveForm, QueueFilters, RejectForm
+from .selectors import (
+    QUEUE_STATUSES,
+    get_draft_for_review,
+    is_certifier,
+    offered_reasons,
+    queue_item,
+    queue_items,
+    recent_decisions,
+)
 
 REVIEW_PAGE = "certification/review.html"
+APPROVE_PAGE = "certification/approve.html"
+RECENT_DECISIONS = 10
 
 
 def certifier_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -68,8 +88,31 @@ def load_for_review(draft_id: Any) -> ConnectorStaged:
 @certifier_required
 @require_GET
 def queue_page(request: HtmxHttpRequest) -> HttpResponse:
-    context = {"drafts": list(queue()), "user_id": request.user.pk}
-    return render_list(request, "certification/queue.html", context, table="queue-table")
+    filters = QueueFilters.from_query(request.GET)
+
+    def build() -> dict[str, Any]:
+        items = queue_items(
+            user=request.user,
+            region=filters.region,
+            integration_type=filters.integration_type,
+            claimed_by_me=filters.mine,
+        )
+        return {
+            "items": items,
+            "drafts": [item.draft for item in items],
+            "user_id": request.user.pk,
+            "filters": filters,
+            "regions": REGIONS,
+            "integration_types": INTEGRATION_TYPES,
+            "decisions": recent_decisions(limit=RECENT_DECISIONS),
+        }
+
+    return follow_list(request, build, "certification/queue.html", table="queue-table")
+
+
+def claim_mark(draft: ConnectorStaged) -> str:
+    """What the decision region depends on: the status and who holds the claim."""
+    return f"{draft.status}:{draft.claimed_by_id or ''}"
 
 
 def review_context(
@@ -77,12 +120,18 @@ def review_context(
 ) -> dict[str, Any]:
     entries = list(draft.report_entries.all())
     mine = draft.claimed_by_id == request.user.pk
+    preview = [e for e in entries if e.report == Report.PREVIEW]
+    publishing = [e for e in entries if e.report == Report.PUBLISHING]
     context = {
+        "poll": {"preview": report_mark(preview), "publishing": report_mark(publishing)},
+        "claim_mark": claim_mark(draft),
+        "long_poll_seconds": LONG_POLL_SECONDS,
+        "left_queue": draft.status not in QUEUE_STATUSES,
         "draft": draft,
         "connector": production_connector(draft),
         "page_version": draft.version if page_version is None else page_version,
-        "publishing_entries": [e for e in entries if e.report == Report.PUBLISHING],
-        "preview_entries": [e for e in entries if e.report == Report.PREVIEW],
+        "publishing_entries": publishing,
+        "preview_entries": preview,
         "comments": list(draft.certification_comments.all()),
         "events": list(draft.events.order_by("-id")[:HISTORY_LIMIT]),
         "comment_url": reverse("certification-comments", args=[draft.id]),
@@ -92,6 +141,9 @@ def review_context(
         "claimed_by_me": mine,
         "can_claim": draft.status == Status.READY_FOR_CERTIFICATION,
         "can_decide": draft.status == Status.IN_CERTIFICATION and mine,
+        "deadlines": queue_item(draft),
+        "rejection_reasons": offered_reasons(),
+        "chosen_reasons": [],
         "page_template": REVIEW_PAGE,
     }
     context.update(extra)
@@ -103,6 +155,59 @@ def review_context(
 def review_page(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     draft = load_for_review(draft_id)
     return render(request, REVIEW_PAGE, review_context(request, draft))
+
+
+# The regions of the review page a live answer brings when the draft moved.
+REVIEW_REGIONS = (
+    f"{REVIEW_PAGE}#summary",
+    "connectors/_diff.html",
+    "connectors/_comment_thread.html",
+    "connectors/_history.html",
+    "connectors/_applications.html",
+)
+
+
+def _draft_seen_in_review(request: HtmxHttpRequest, draft_id: Any) -> ConnectorStaged:
+    """The draft under review, or (for the live poll) the draft that just left the queue:
+    the page then says where it went and stops following it."""
+    try:
+        return get_draft_for_review(id=draft_id)
+    except ResourceNotFound:
+        gone = ConnectorStaged.objects.filter(id=draft_id).first()
+        if gone is None:
+            raise Http404(LEFT_THE_QUEUE) from None
+        return gone
+
+
+@certifier_required
+@require_GET
+def review_live(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
+    """Follows the draft for the review page (see ``connectors.pages.live``): claims,
+    comments, decisions, runs and the creator's changes appear without a reload."""
+    if not request.htmx:
+        return redirect(_review_url(draft_id))
+    wait = bool(as_version(request.GET.get("wait")))
+    shown_claim = request.GET.get("claim", "")
+
+    def answer(draft: ConnectorStaged, known: Any, page_version: int) -> str | None:
+        moved = known.seen != draft.version
+        context = review_context(request, draft)
+        entries_changed, entries_html = report_updates(request, context, known)
+        if not moved and not entries_changed and not wait:
+            return None
+        html = render_to_string(f"{REVIEW_PAGE}#poller", context, request) + entries_html
+        if moved:
+            regions = list(REVIEW_REGIONS)
+            if context["claim_mark"] != shown_claim or context["left_queue"]:
+                regions.append(f"{REVIEW_PAGE}#decision")
+            html += "".join(
+                render_to_string(name, {**context, "oob": True}, request) for name in regions
+            )
+            html += version_sync(page_version, draft.version)
+            html += render_to_string("connectors/_announcement.html", context, request)
+        return html
+
+    return follow_draft(request, lambda: _draft_seen_in_review(request, draft_id), answer)
 
 
 @certifier_required
@@ -163,12 +268,39 @@ def release_view(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     )
 
 
+def approve_confirmation(
+    request: HtmxHttpRequest,
+    draft: ConnectorStaged,
+    form: ApproveForm,
+    *,
+    note_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The approval's confirmation page: what a public publish does, the note, "yes"."""
+    if not (draft.status == Status.IN_CERTIFICATION and draft.claimed_by_id == request.user.pk):
+        messages.error(request, "Claim the draft before deciding: only its certifier decides.")
+        return redirect(_review_url(draft.id))
+    version = form.version_value() or draft.version
+    context = {
+        "draft": draft,
+        "connector": production_connector(draft),
+        "version": version,
+        "stale": changes_since(draft, version) if version != draft.version else None,
+        "note": form.typed(),
+        "note_errors": note_errors or [],
+    }
+    return render(request, APPROVE_PAGE, context, status=status)
+
+
 @certifier_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpResponse:
-    """``approve`` or ``reject`` (with a reason) the draft the certifier holds."""
+    """``approve`` (GET: its confirmation page; POST: the decision once confirmed) or
+    ``reject`` (POST, with reasons and/or text) the draft the certifier holds."""
     if decision not in ("approve", "reject"):
         raise Http404("No such decision.")
+    if request.method == "GET" and decision != "approve":
+        return HttpResponseNotAllowed(["POST"])
     queue_url = reverse("certification-queue")
 
     def gone(_exc: ResourceNotFound) -> HttpResponse:
@@ -178,41 +310,66 @@ def decide_view(request: HtmxHttpRequest, draft_id: Any, decision: str) -> HttpR
         draft = get_draft_for_review(id=draft_id)
     except ResourceNotFound as exc:
         return gone(exc)
+    approving = decision == "approve"
+    approval = ApproveForm(request.POST if request.method == "POST" else request.GET)
+    if approving and not (request.method == "POST" and approval.confirmed()):
+        return approve_confirmation(request, draft, approval)
+    rejection = RejectForm(request.POST)
     version = posted_version(request.POST)
-    reason = request.POST.get("reason", "")
     actor = certifier_actor(request)
 
     def decide() -> ConnectorStaged:
-        if decision == "approve":
+        if approving:
             return services.approve(
-                draft_id=draft.id, version=require_version(version), actor=actor
+                draft_id=draft.id,
+                version=require_version(version),
+                actor=actor,
+                note=approval.typed(),
             )
         return services.reject(
-            draft_id=draft.id, version=require_version(version), actor=actor, reason=reason
+            draft_id=draft.id,
+            version=require_version(version),
+            actor=actor,
+            reason=rejection.typed(),
+            reason_codes=rejection.codes(),
         )
 
     def conflict(_exc: ConcurrentModification) -> HttpResponse:
         fresh = load_for_review(draft.id)
         changes = changes_since(fresh, version or 0)
-        context = review_context(request, fresh, decision_conflict=changes, reason=reason)
+        context = review_context(
+            request,
+            fresh,
+            decision_conflict=changes,
+            reason=rejection.typed(),
+            chosen_reasons=rejection.codes(),
+        )
         return render(request, REVIEW_PAGE, context, status=409)
 
     def refused(exc: ConnectError) -> HttpResponse:
-        errors = errors_by_field(exc, aliases={"comment": "reason"})
+        """A note the API refuses goes back to the confirmation page; any other refusal
+        (the claim, the version) to the review page, beside the decision."""
+        errors = errors_by_field(exc, aliases={"comment": "note" if approving else "reason"})
+        if "note" in errors:
+            return approve_confirmation(
+                request, draft, approval, note_errors=errors["note"], status=exc.status
+            )
         context = review_context(
             request,
             draft,
             page_version=version,
-            reason=reason,
+            reason=rejection.typed(),
+            chosen_reasons=rejection.codes(),
             reason_errors=errors.get("reason", []),
+            reasons_errors=errors.get("reasons", []),
             decision_errors=errors.get(GENERAL, []),
         )
         return render(request, REVIEW_PAGE, context, status=exc.status)
 
-    if decision == "approve":
+    if approving:
         done_message = f"“{draft.name}” is certified and published."
     else:
-        done_message = f"“{draft.name}” was rejected; the reason is in its comments."
+        done_message = f"“{draft.name}” was rejected; the reasons are in its comments."
     return mutate(
         decide,
         done=lambda _draft: _with_message(request, messages.SUCCESS, done_message, queue_url),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
@@ -11,11 +12,13 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
+from ..labels import STATUS_LABELS
 from ..roles import is_certifier
 from ..selectors import Page, query_drafts
 from ..state import Status
 from ..values import INTEGRATION_TYPES, ascii_integer
-from .base import HtmxHttpRequest, render_list, user_projects
+from .base import HtmxHttpRequest, user_projects
+from .live import follow_list
 
 PAGE_SIZE = 20
 MAX_PAGE = 100_000  # the offset of the last page stays a small integer
@@ -73,38 +76,43 @@ class ListFilters:
 @login_required
 @require_GET
 def draft_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The drafts of the user's projects; the table follows changes live (``follow_list``)."""
     projects = user_projects(request.user)
     has_projects = projects.exists()
     if not has_projects and is_certifier(request.user):
         return redirect("certification-queue")
     filters = ListFilters.from_query(request.GET)
-    _label, sort_field, descending = SORTS[filters.sort]
-    total, drafts = query_drafts(
-        projects=projects,
-        page=Page(
-            limit=PAGE_SIZE,
-            offset=(filters.page - 1) * PAGE_SIZE,
-            sort=[(sort_field, descending)],
-        ),
-        is_private={"yes": True, "no": False}.get(filters.private),
-        integration_types=filters.types,
-        status=filters.statuses,
-        text=filters.text or None,
-    )
-    prefetch_related_objects(drafts, "project")
-    pages = max(math.ceil(total / PAGE_SIZE), 1)
-    context = {
-        "drafts": drafts,
-        "total": total,
-        "filters": filters,
-        "has_projects": has_projects,
-        "several_projects": projects.count() > 1,
-        "page": filters.page,
-        "pages": pages,
-        "previous_query": filters.query(filters.page - 1) if filters.page > 1 else None,
-        "next_query": filters.query(filters.page + 1) if filters.page < pages else None,
-        "statuses": Status.values,
-        "integration_types": INTEGRATION_TYPES,
-        "sorts": [(value, label) for value, (label, _f, _d) in SORTS.items()],
-    }
-    return render_list(request, "connectors/draft_list.html", context, table="draft-table")
+    several_projects = projects.count() > 1
+
+    def build() -> dict[str, Any]:
+        _label, sort_field, descending = SORTS[filters.sort]
+        total, drafts = query_drafts(
+            projects=projects,
+            page=Page(
+                limit=PAGE_SIZE,
+                offset=(filters.page - 1) * PAGE_SIZE,
+                sort=[(sort_field, descending)],
+            ),
+            is_private={"yes": True, "no": False}.get(filters.private),
+            integration_types=filters.types,
+            status=filters.statuses,
+            text=filters.text or None,
+        )
+        prefetch_related_objects(drafts, "project")
+        pages = max(math.ceil(total / PAGE_SIZE), 1)
+        return {
+            "drafts": drafts,
+            "total": total,
+            "filters": filters,
+            "has_projects": has_projects,
+            "several_projects": several_projects,
+            "page": filters.page,
+            "pages": pages,
+            "previous_query": filters.query(filters.page - 1) if filters.page > 1 else None,
+            "next_query": filters.query(filters.page + 1) if filters.page < pages else None,
+            "statuses": [(status, STATUS_LABELS[status]) for status in Status.values],
+            "integration_types": INTEGRATION_TYPES,
+            "sorts": [(value, label) for value, (label, _f, _d) in SORTS.items()],
+        }
+
+    return follow_list(request, build, "connectors/draft_list.html", table="draft-table")

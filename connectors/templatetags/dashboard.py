@@ -11,6 +11,7 @@ from typing import Any
 
 from django import template
 
+from connectors import labels
 from connectors.diffs import FIELD_LABELS, NOT_SHOWN, show_value
 from connectors.models import SHARED_FIELDS, Connector, ConnectorStaged
 from connectors.roles import CERTIFIERS_GROUP, is_certifier, is_creator  # noqa: F401
@@ -36,6 +37,28 @@ PREVIEW_LABELS = {
     "true": "Preview passed",
     "false": "Preview failed",
 }
+
+
+@register.filter
+def draft_status(draft: ConnectorStaged) -> str:
+    """The draft's state in words (``labels``): "Waiting for certification", "Changes requested"."""
+    return labels.status_label(draft)
+
+
+@register.filter
+def rejection(draft: ConnectorStaged) -> Any:
+    """The certifier's rejection behind a ``Failed`` draft (its history event), or None."""
+    return labels.last_rejection(draft)
+
+
+@register.filter
+def draft_tone(draft: ConnectorStaged) -> str:
+    return labels.status_tone(draft)
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return labels.STATUS_LABELS.get(status, status)
 
 
 @register.filter

@@ -43,10 +43,11 @@
   });
 })();
 
-// The draft page's poller (a chain of long polls, see draft_detail.html):
+// The pollers of live pages (chains of long polls, see connectors/pages/live.py):
 // - a failed poll asks again after a pause instead of ending the chain;
-// - a poller replaced by another response (an action started a new run) drops its
-//   request in flight, whose answer would describe the page before that response.
+// - a poller replaced by another response (the person's own change) has its answer in
+//   flight ignored: it may describe the page before that response. (Aborting the request
+//   instead would log an error in the console.)
 (function () {
   "use strict";
 
@@ -54,7 +55,7 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var poller = event.detail.elt;
-    if (poller.id !== "draft-poller" || event.detail.successful) {
+    if (!isPoller(poller) || event.detail.successful) {
       return;
     }
     window.setTimeout(function () {
@@ -64,9 +65,45 @@
     }, RETRY_AFTER_MS);
   });
 
-  document.addEventListener("htmx:beforeCleanupElement", function (event) {
-    if (event.target.id === "draft-poller") {
-      htmx.trigger(event.target, "htmx:abort");
+  function isPoller(element) {
+    return element.id === "draft-poller" || element.classList.contains("list-poller");
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var poller = event.detail.elt;
+    if (isPoller(poller) && !document.body.contains(poller)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  // A change moved the draft's version: the forms that show nothing that changed move
+  // with it (a live change leaves the open field editors at theirs).
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var sync = event.detail.target;
+    if (!sync || sync.id !== "version-sync" || !sync.dataset.old) {
+      return;
+    }
+    var selector = "input.draft-version[value='" + sync.dataset.old + "']";
+    if (sync.dataset.live === "true") {
+      selector += ":not(.editor-version)";
+    }
+    document.querySelectorAll(selector).forEach(function (input) {
+      input.value = sync.dataset.new;
+      input.setAttribute("value", sync.dataset.new);
+    });
+  });
+})();
+
+// Live answers (connectors.pages.live) bring the draft's regions out of band. A field
+// editor the person opened after the poll was sent stays as it is: what they type is
+// never replaced (saving it later says what changed meanwhile).
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList && target.classList.contains("field--editing")) {
+      event.detail.shouldSwap = false;
     }
   });
 })();

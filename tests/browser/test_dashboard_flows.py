@@ -79,7 +79,7 @@ def test_a_creator_goes_from_sign_in_to_a_draft_published_for_certification(
     screenshot(page, "draft-previewed")
 
     page.get_by_role("button", name="Publish for certification").click()
-    expect(page.locator("#draft-summary")).to_contain_text("ReadyForCertification", timeout=120_000)
+    expect(page.locator("#draft-summary")).to_contain_text("Waiting for certification", timeout=120_000)
     assert page.evaluate(NOT_RELOADED)
     draft = ConnectorStaged.objects.get(key="browser-connector")
     assert draft.status == Status.READY_FOR_CERTIFICATION
@@ -111,6 +111,7 @@ def test_a_certifier_goes_from_the_queue_to_an_approval(new_page, certifier, dra
     expect(page.locator("#draft-comments")).to_contain_text("Looks good to me.")
 
     page.get_by_role("button", name="Approve and publish").click()
+    page.get_by_role("button", name="Yes, approve and publish").click()
     expect(page.get_by_text("is certified and published")).to_be_visible()
     draft.refresh_from_db()
     assert draft.status == Status.PUBLISHED and draft.already_listed

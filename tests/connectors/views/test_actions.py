@@ -179,7 +179,7 @@ def test_a_comment_is_added_to_the_thread_by_the_signed_in_user(creator_client, 
     assert "<strong>creator</strong>" in html and "Ready for review." in html
     comment = CertificationComment.objects.get()
     assert comment.user_id == "creator" and comment.by_certifier is False
-    assert "hx-swap-oob=\"outerHTML:input.draft-version[value='1']\"" in html
+    assert 'hx-swap-oob="true" data-old="1" data-new="2" data-live="false"' in html
 
 
 def test_an_empty_comment_is_refused_with_the_api_message(creator_client, draft):

@@ -111,7 +111,7 @@ def test_saving_a_field_sends_its_update_action_with_the_page_version(creator_cl
         'id="draft-summary" class="summary card" aria-labelledby="draft-title" hx-swap-oob="true"'
         in html
     )
-    assert "hx-swap-oob=\"outerHTML:input.draft-version[value='1']\"" in html
+    assert 'hx-swap-oob="true" data-old="1" data-new="2" data-live="false"' in html
     assert '<h1 id="draft-title">Renamed</h1>' in html
 
 

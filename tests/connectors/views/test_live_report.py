@@ -107,11 +107,14 @@ def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
     pipelines.finish(run, succeeded=False)
     last = poll(creator_client, draft, params).content.decode()
     poller = re.search(r'<div id="draft-poller"[^>]*>', last).group(0)
-    assert "hx-trigger" not in poller, "the run ended: polling stops"
+    assert 'hx-trigger="load, retry"' in poller, "the page keeps following the draft"
     assert 'badge badge--bad">Preview failed<' in last
     assert 'id="draft-announcer" hx-swap-oob="innerHTML"' in last
-    # Only the pipeline moved the version: the page's forms move to the new one.
-    assert "hx-swap-oob=\"outerHTML:input.draft-version[value='2']\"" in last
+    # The page's forms move to the new version, the open field editors excepted.
+    assert (
+        'id="version-sync" hidden hx-swap-oob="true" data-old="2" data-new="3" data-live="true"'
+        in last
+    )
     assert poller_params(last)["version"] == "3"
 
 
@@ -130,15 +133,19 @@ def test_a_new_run_replaces_the_old_entries(creator_client, draft):
     assert "New entry" in update and "Old entry" not in update
 
 
-def test_a_poll_does_not_move_forms_past_someone_elses_edit(creator_client, draft):
+def test_someone_elses_edit_appears_live_but_an_open_editor_is_left_alone(creator_client, draft):
     run = start_preview(creator_client, draft)
     params = poller_params(creator_client.get(f"/drafts/{draft.id}/").content.decode())
     draft.refresh_from_db()
     rename_elsewhere(draft, "Edited during the preview")
     pipelines.finish(run, succeeded=True)
-    html = poll(creator_client, draft, params).content.decode()
-    assert "draft-version[value=" not in html
-    assert poller_params(html)["version"] == "2"
+    # The person has the description's editor open while the name changes elsewhere.
+    html = poll(creator_client, draft, {**params, "editing": "description"}).content.decode()
+    assert '<div class="field" id="field-name" hx-swap-oob="true">' in html
+    assert "Edited during the preview" in html
+    assert 'id="field-description"' not in html, "the open editor keeps what is typed"
+    assert 'data-old="2" data-new="4" data-live="true"' in html
+    assert poller_params(html)["version"] == "4"
     assert poller_params(html)["seen"] == "4"
 
 

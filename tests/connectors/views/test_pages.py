@@ -84,7 +84,7 @@ def test_the_list_shows_the_drafts_of_the_users_projects_only(
 def test_the_list_shows_status_and_preview_badges(creator_client, draft):
     move_to(draft, status=Status.FAILED, is_previewable="true")
     html = creator_client.get("/").content.decode()
-    assert 'badge badge--bad">Failed<' in html
+    assert 'badge badge--bad">Publishing failed<' in html
     assert 'badge badge--good">Preview passed<' in html
 
 
