@@ -23,6 +23,7 @@ from connectors.errors import ConnectError, ConnectErrors, ResourceNotFound
 from connectors.models import Project
 from connectors.pages.base import HtmxHttpRequest
 from connectors.parsing import parse
+from connectors.roles import is_certifier
 
 from . import schemas, selectors, services
 from .models import WebhookEndpoint
@@ -33,7 +34,7 @@ TOPICS = {
     "runs": "Finished previews and publishes of my projects' drafts",
     "comments": "Certification comments by others",
     "decisions": "Certification decisions on my projects' drafts",
-    "submissions": "Drafts submitted for certification (certifiers)",
+    "submissions": "Drafts submitted for certification",
 }
 
 
@@ -55,8 +56,10 @@ def _errors(error: ConnectError) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def preferences(request: HtmxHttpRequest) -> HttpResponse:
     saved = False
+    # Only certifiers hear about submissions: nobody else sees (or changes) that topic.
+    shown = [name for name in TOPICS if name != "submissions" or is_certifier(request.user)]
     if request.method == "POST":
-        topics = {name: name in request.POST for name in ("emails", *TOPICS)}
+        topics = {name: name in request.POST for name in ("emails", *shown)}
         services.save_preferences(user=request.user, **topics)
         if not request.htmx:
             messages.success(request, "Your email preferences are saved.")
@@ -65,7 +68,7 @@ def preferences(request: HtmxHttpRequest) -> HttpResponse:
     preference = selectors.preferences_of(request.user)
     context = {
         "preference": preference,
-        "topics": [(name, label, getattr(preference, name)) for name, label in TOPICS.items()],
+        "topics": [(name, TOPICS[name], getattr(preference, name)) for name in shown],
         "saved": saved,
         "projects": Project.objects.filter(members=request.user.pk),
         "email": getattr(request.user, "email", ""),

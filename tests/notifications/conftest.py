@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests.browser.conftest import chromium, new_page  # noqa: F401 - fixtures
 from tests.connectors.pipelines.conftest import worker_factory  # noqa: F401 - a fixture
 
 

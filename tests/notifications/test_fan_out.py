@@ -9,8 +9,10 @@ to a real HTTP receiver on this machine.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from certification import services as certification
 from connectors import pipelines
@@ -20,6 +22,7 @@ from connectors.notifications import outbox
 from connectors.notifications.models import (
     NotificationPreference,
     OutboundEvent,
+    OutboxCursor,
     WebhookDelivery,
 )
 from connectors.notifications.services import create_endpoint, save_preferences
@@ -331,3 +334,28 @@ def test_an_event_is_fanned_out_once_and_not_at_all_once_its_draft_is_gone(
     event_id = DraftEvent.objects.create(draft=draft, kind="updated", actor="x", summary="x").id
     ConnectorStaged.objects.filter(id=draft.id).delete()
     assert outbox.fan_out(event_id) is False
+
+
+def test_the_sweep_fans_out_what_was_missed_and_moves_its_cursor_past_settled_events(
+    committed, local_targets, receiver, project, make_draft
+):
+    create_endpoint(project=project, url=receiver.url, actor="test")
+    old, recent, new = (make_draft() for _ in range(3))  # their sends never happened
+    events = {d.key: DraftEvent.objects.get(draft=d) for d in (old, recent, new)}
+    now = timezone.now()
+    DraftEvent.objects.filter(id=events[old.key].id).update(created_at=now - timedelta(hours=1))
+    DraftEvent.objects.filter(id=events[recent.key].id).update(
+        created_at=now - timedelta(seconds=30)
+    )
+    OutboxCursor.objects.update_or_create(id=1, defaults={"last_event_id": 0})
+
+    with committed():
+        assert outbox.sweep(now=now) == 2, "the new one is left to its own send for now"
+    assert sorted(r.json["data"]["key"] for r in receiver.received) == [old.key, recent.key]
+    assert OutboxCursor.objects.get().last_event_id == events[old.key].id
+
+    with committed():
+        assert outbox.sweep(now=now + timedelta(minutes=30)) == 1
+        assert outbox.sweep(now=now + timedelta(minutes=30)) == 0
+    assert len(receiver.received) == 3
+    assert OutboxCursor.objects.get().last_event_id == events[new.key].id
