@@ -32,6 +32,7 @@ __all__ = [
     "is_certifier",
     "offered_reasons",
     "queue",
+    "queue_item",
     "queue_items",
     "recent_decisions",
 ]
@@ -66,6 +67,16 @@ class QueueItem:
         return self.now > self.due_at
 
 
+def queue_item(draft: ConnectorStaged, *, now: datetime | None = None) -> QueueItem:
+    """The draft with its due date and its claim's expiry, as of ``now``."""
+    return QueueItem(
+        draft=draft,
+        now=now or timezone.now(),
+        due_at=due_at(draft.status_changed_at),
+        claim_expires_at=claim_expires_at(draft.claimed_at) if draft.claimed_at else None,
+    )
+
+
 def queue_items(
     *,
     user: Any = None,
@@ -90,12 +101,7 @@ def queue_items(
     if claimed_by_me:
         drafts = drafts.filter(claimed_by=user)
     items = [
-        QueueItem(
-            draft=draft,
-            now=now,
-            due_at=due_at(draft.status_changed_at),
-            claim_expires_at=claim_expires_at(draft.claimed_at) if draft.claimed_at else None,
-        )
+        queue_item(draft, now=now)
         for draft in drafts
         # Regions are a JSON list: compared here, the same way on every database.
         if not region or region in draft.supported_regions

@@ -151,6 +151,7 @@ def parse_reason(reason: str) -> schemas.AddCertificationComment:
 
 def _chosen_reasons(codes: Sequence[str]) -> list[RejectionReason]:
     wanted = list(dict.fromkeys(codes))
+    # In the list's order, whatever order they were posted in.
     found = {r.code: r for r in RejectionReason.objects.filter(code__in=wanted, active=True)}
     unknown = [code for code in wanted if code not in found]
     if unknown:
@@ -159,7 +160,7 @@ def _chosen_reasons(codes: Sequence[str]) -> list[RejectionReason]:
             at=("reasons",),
             problem=f"Unknown rejection reason '{unknown[0]}': choose from the list.",
         )
-    return [found[code] for code in wanted]
+    return list(found.values())
 
 
 def compose_rejection(reasons: Sequence[RejectionReason], text: str) -> str:

@@ -13,8 +13,10 @@ from certification.selectors import offered_reasons
 from connectors.errors import ConnectError, InvalidInput
 from connectors.models import CertificationComment, DraftEvent
 from connectors.state import Status
-from tests.certification.conftest import as_certifier, claimed_by
+from tests.certification.conftest import as_certifier, claimed_by, seed_rejection_reasons
 from tests.conftest import move_to
+
+pytestmark = pytest.mark.usefixtures("rejection_reasons")
 
 SEEDED = {
     "security-finding-unresolved",
@@ -25,11 +27,17 @@ SEEDED = {
 }
 
 
-def test_the_migration_seeds_the_usual_reasons_in_order(db):
+def test_the_migration_seeds_the_usual_reasons_in_order_and_keeps_edits(db):
+    RejectionReason.objects.all().delete()
+    seed_rejection_reasons()
     reasons = offered_reasons()
-    assert {r.code for r in reasons} >= SEEDED
+    assert {r.code for r in reasons} == SEEDED
     assert [r.order for r in reasons] == sorted(r.order for r in reasons)
     assert all(r.title and r.text for r in reasons)
+    RejectionReason.objects.filter(code="tests-failing").update(title="Tests fail")
+    seed_rejection_reasons()  # seeding again adds nothing and keeps what support changed
+    assert RejectionReason.objects.count() == len(SEEDED)
+    assert RejectionReason.objects.get(code="tests-failing").title == "Tests fail"
 
 
 def reject(draft, certifier, **given):
@@ -63,16 +71,17 @@ def test_a_rejection_composes_its_comment_from_the_chosen_reasons_and_the_text(c
     draft.refresh_from_db()
     assert draft.status == Status.FAILED and draft.claimed_by is None and draft.version == 3
     comment = CertificationComment.objects.get(draft=draft)
+    # In the list's order (documentation comes first), not the order they were sent in.
     assert comment.comment == (
-        f"{tests.title}: {tests.text}\n\n{docs.title}: {docs.text}\n\nThe job has no tests at all."
+        f"{docs.title}: {docs.text}\n\n{tests.title}: {tests.text}\n\nThe job has no tests at all."
     )
     assert comment.by_certifier and comment.user_id == "certifier"
     event = DraftEvent.objects.filter(draft=draft).latest("id")
     assert (event.kind, event.version) == ("decision", 3)
     assert event.details["decision"] == "rejected"
     assert event.details["reasons"] == [
-        {"code": "tests-failing", "title": tests.title, "text": tests.text},
         {"code": "documentation-missing", "title": docs.title, "text": docs.text},
+        {"code": "tests-failing", "title": tests.title, "text": tests.text},
     ]
     assert event.details["note"] == "The job has no tests at all."
 

@@ -67,7 +67,7 @@ def test_claiming_moves_the_draft_in_certification_and_opens_the_review(
         "claimed for certification",
     )
     html = certifier_client.get(response["Location"]).content.decode()
-    assert "Approve and publish" in html and "Reason for rejecting" in html
+    assert "Approve and publish" in html and "Reasons for rejecting" in html
 
 
 def test_a_second_claim_is_refused_and_names_who_has_it(certifier_client, second_certifier, draft):
@@ -143,7 +143,7 @@ def test_approving_publishes_a_certified_listed_public_connector(
 ):
     claimed_by(draft, certifier)
     response = certifier_client.post(
-        f"/certification/{draft.id}/approve/", {"version": draft.version}
+        f"/certification/{draft.id}/approve/", {"version": draft.version, "confirm": "yes"}
     )
     assert response.status_code == 302 and response["Location"] == "/certification/"
     draft.refresh_from_db()
@@ -168,7 +168,9 @@ def test_approving_a_new_version_of_a_certified_connector_updates_it(
     move_to(draft, status=Status.PUBLISHED, private=False)
     publish_to_production(draft=draft, certified=True)
     claimed_by(draft, certifier)
-    certifier_client.post(f"/certification/{draft.id}/approve/", {"version": draft.version})
+    certifier_client.post(
+        f"/certification/{draft.id}/approve/", {"version": draft.version, "confirm": "yes"}
+    )
     assert Connector.objects.get(staged=draft).version == 2
 
 
@@ -210,7 +212,7 @@ def test_only_the_certifier_holding_the_draft_decides(certifier_client, second_c
     html = certifier_client.get(f"/certification/{draft.id}/").content.decode()
     assert "second-certifier is reviewing this draft." in html and "Approve and publish" not in html
     response = certifier_client.post(
-        f"/certification/{draft.id}/approve/", {"version": draft.version}
+        f"/certification/{draft.id}/approve/", {"version": draft.version, "confirm": "yes"}
     )
     assert response.status_code == 409
     draft.refresh_from_db()
@@ -227,7 +229,9 @@ def test_a_decision_on_a_draft_changed_since_the_review_is_409(
         {"version": reviewed, "name": "Sneaky rename"},
         headers=HTMX,
     )
-    response = certifier_client.post(f"/certification/{draft.id}/approve/", {"version": reviewed})
+    response = certifier_client.post(
+        f"/certification/{draft.id}/approve/", {"version": reviewed, "confirm": "yes"}
+    )
     html = response.content.decode()
     assert response.status_code == 409
     assert "Sneaky rename" in html and "nothing was decided" in html

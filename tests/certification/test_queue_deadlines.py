@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from certification import services
 from certification.deadlines import add_working_days, due_at
 from certification.selectors import queue_items, recent_decisions
-from tests.certification.conftest import as_certifier, claimed_by, ready
+from tests.certification.conftest import approved_by, claimed_by, ready, rejected_by
 
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -91,16 +90,11 @@ def test_the_queue_filters_by_region_type_and_own_claims(make_draft, certifier, 
     assert europe.id and aws.id and mine.id and theirs.id
 
 
-def test_recent_decisions_name_who_decided_when_and_how(make_draft, certifier, second_certifier):
-    first = claimed_by(make_draft(name="First"), certifier)
-    services.approve(draft_id=first.id, version=first.version, actor=as_certifier(certifier))
-    second = claimed_by(make_draft(name="Second"), second_certifier)
-    services.reject(
-        draft_id=second.id,
-        version=second.version,
-        actor=as_certifier(second_certifier),
-        reason_codes=["tests-failing"],
-    )
+def test_recent_decisions_name_who_decided_when_and_how(
+    make_draft, certifier, second_certifier, rejection_reasons
+):
+    approved_by(make_draft(name="First"), certifier)
+    rejected_by(make_draft(name="Second"), second_certifier, reason_codes=["tests-failing"])
     decisions = recent_decisions()
     assert [(d.draft_name, d.actor, d.outcome) for d in decisions] == [
         ("Second", "second-certifier", "rejected"),
