@@ -59,10 +59,10 @@ def test_the_queue_filters_by_region_type_and_own_claims(
     assert names_in(page) == [] and "No draft in the queue matches these filters" in page
     assert '<option value="us-east-2.aws" selected>' in page
     assert 'name="mine" value="1" checked' in page
-    # The filter form swaps the table alone.
+    # The filter form swaps the table alone, whose live poll asks with the same filters.
     table = listed({"type": "tax"}, **HTMX, **{"HX-Target": "queue-table"})
     assert table.lstrip().startswith('<div id="queue-table"')
-    assert names_in(table) == ["AWS tax"]
+    assert names_in(table) == ["AWS tax"] and 'hx-get="/certification/?type=tax"' in table
 
 
 def test_filter_values_not_understood_are_named_and_ignored(certifier_client, make_draft):
