@@ -66,7 +66,11 @@ def deliver(delivery_id: str) -> str | None:
     ).update(state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return None  # delivered, failed, not due yet, or another worker has it
-    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(id=delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint", "event").filter(id=delivery_id).first()
+    )
+    if delivery is None:
+        return None  # its endpoint was deleted meanwhile
     endpoint, event = delivery.endpoint, delivery.event
     started = timezone.now()
     clock = time.monotonic()

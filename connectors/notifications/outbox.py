@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.mail import mailers
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -99,6 +100,15 @@ def send_emails(event_id: int) -> int:
         return 0
     with mailers.default as connection:
         return connection.send_messages(messages) or 0
+
+
+def forget_old_events(*, now: datetime | None = None) -> int:
+    """Delete the events (and their deliveries and attempts) older than WEBHOOKS_LOG_DAYS,
+    a batch at a time; how many. The cursor is long past them."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOKS_LOG_DAYS)
+    old = OutboundEvent.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)
+    deleted, _ = OutboundEvent.objects.filter(pk__in=list(old[:BATCH])).delete()
+    return deleted
 
 
 def sweep(*, now: datetime | None = None) -> int:

@@ -34,4 +34,4 @@ def deliver(delivery_id: str) -> str | None:
 
 @shared_task(name="notifications.sweep")
 def sweep() -> list[int]:
-    return [outbox.sweep(), deliveries.resend_lost()]
+    return [outbox.sweep(), deliveries.resend_lost(), outbox.forget_old_events()]

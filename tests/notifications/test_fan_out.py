@@ -359,3 +359,16 @@ def test_the_sweep_fans_out_what_was_missed_and_moves_its_cursor_past_settled_ev
         assert outbox.sweep(now=now + timedelta(minutes=30)) == 0
     assert len(receiver.received) == 3
     assert OutboxCursor.objects.get().last_event_id == events[new.key].id
+
+
+def test_events_older_than_the_log_days_are_forgotten_with_their_deliveries(
+    committed, settings, local_targets, receiver, project, draft
+):
+    settings.WEBHOOKS_LOG_DAYS = 7
+    create_endpoint(project=project, url=receiver.url, actor="test")
+    with committed():
+        outbox.fan_out(DraftEvent.objects.get(draft=draft).id)
+    assert outbox.forget_old_events() == 0
+    OutboundEvent.objects.update(created_at=timezone.now() - timedelta(days=8))
+    assert outbox.forget_old_events() == 3  # the event, its delivery and its attempt
+    assert not WebhookDelivery.objects.exists()
