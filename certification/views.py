@@ -41,8 +41,8 @@ from connectors.pages.base import (
 from connectors.pages.comments import post_comment
 from connectors.pages.fields import GENERAL, errors_by_field
 from connectors.pages.live import follow_draft, follow_list, report_updates, version_sync
-from connectors.pages.regions import report_mark
-from connectors.state import Report, Status
+from connectors.pages.regions import report_context
+from connectors.state import Status
 from connectors.values import INTEGRATION_TYPES, REGIONS
 
 from . import services
@@ -118,20 +118,17 @@ def claim_mark(draft: ConnectorStaged) -> str:
 def review_context(
     request: HtmxHttpRequest, draft: ConnectorStaged, page_version: int | None = None, **extra: Any
 ) -> dict[str, Any]:
-    entries = list(draft.report_entries.all())
     mine = draft.claimed_by_id == request.user.pk
-    preview = [e for e in entries if e.report == Report.PREVIEW]
-    publishing = [e for e in entries if e.report == Report.PUBLISHING]
+    reports = report_context(draft)
+    entries = reports["publishing_entries"] + reports["preview_entries"]
     context = {
-        "poll": {"preview": report_mark(preview), "publishing": report_mark(publishing)},
+        **reports,
         "claim_mark": claim_mark(draft),
         "long_poll_seconds": LONG_POLL_SECONDS,
         "left_queue": draft.status not in QUEUE_STATUSES,
         "draft": draft,
         "connector": production_connector(draft),
         "page_version": draft.version if page_version is None else page_version,
-        "publishing_entries": publishing,
-        "preview_entries": preview,
         "comments": list(draft.certification_comments.all()),
         "events": list(draft.events.order_by("-id")[:HISTORY_LIMIT]),
         "comment_url": reverse("certification-comments", args=[draft.id]),
@@ -192,7 +189,7 @@ def review_live(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     def answer(draft: ConnectorStaged, known: Any, page_version: int) -> str | None:
         moved = known.seen != draft.version
         context = review_context(request, draft)
-        entries_changed, entries_html = report_updates(request, context, known)
+        entries_changed, entries_html = report_updates(request, context, known, moved=moved)
         if not moved and not entries_changed and not wait:
             return None
         html = render_to_string(f"{REVIEW_PAGE}#poller", context, request) + entries_html

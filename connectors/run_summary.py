@@ -52,6 +52,7 @@ class FindingLine:
     application: str | None = None
     file: str | None = None
     line: int | None = None
+    id: int | None = None  # the entry's id: the page's anchor for it
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def _line(entry: ReportEntry) -> FindingLine:
         application=entry.application,
         file=entry.file,
         line=entry.line,
+        id=entry.id,
     )
 
 

@@ -29,6 +29,11 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/live/", live.draft_live, name="draft-live"),
     path("drafts/<uuid:draft_id>/runs/<uuid:run_id>/", runs.draft_run, name="draft-run"),
     path(
+        "drafts/<uuid:draft_id>/runs/cancel/<str:report>/",
+        draft_page.draft_run_cancel,
+        name="draft-run-cancel",
+    ),
+    path(
         "drafts/<uuid:draft_id>/runs/<uuid:run_id>/logs/<int:log_id>/",
         runs.draft_step_log,
         name="draft-step-log",

@@ -14,6 +14,7 @@ the user's own change happened); a stale form gets a 409 that lists what changed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -25,7 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..errors import ConcurrentModification, ConnectError
 from ..models import ConnectorStaged
-from ..services import delete_draft
+from ..services import cancel_run, delete_draft
+from ..state import Report
 from ..update_actions import apply_update_actions
 from .base import (
     DRAFT_PAGE,
@@ -229,6 +231,21 @@ def draft_action(request: HtmxHttpRequest, draft_id: Any, name: str) -> HttpResp
     draft = load_draft(request, draft_id)
     version = posted_version(request.POST)
 
+    return _run_button(
+        request, draft, version, notice, lambda: send_action(request, draft, version, dict(body))
+    )
+
+
+def _run_button(
+    request: HtmxHttpRequest,
+    draft: ConnectorStaged,
+    version: int | None,
+    notice: str,
+    write: Callable[[], Any],
+) -> HttpResponse:
+    """A button of the actions region or a report (start, cancel a run): the actions
+    region answers, with the state regions and the reports out of band."""
+
     def conflict(_exc: ConcurrentModification) -> HttpResponse:
         fresh = load_draft(request, draft.id)
         extra = {"action_conflict": changes_since(fresh, version or 0)}
@@ -238,7 +255,7 @@ def draft_action(request: HtmxHttpRequest, draft_id: Any, name: str) -> HttpResp
         extra = {"action_errors": errors_by_field(exc).get(GENERAL, [exc.message])}
         return _region_problem(request, draft, "actions", version, exc.status, extra)
 
-    def done(_saved: ConnectorStaged) -> HttpResponse:
+    def done(_result: Any) -> HttpResponse:
         fresh = load_draft(request, draft.id)
         if not request.htmx:
             messages.success(request, notice)
@@ -254,11 +271,24 @@ def draft_action(request: HtmxHttpRequest, draft_id: Any, name: str) -> HttpResp
         )
         return fragment_response(html)
 
-    return mutate(
-        lambda: send_action(request, draft, version, dict(body)),
-        done=done,
-        refused=refused,
-        conflict=conflict,
+    return mutate(write, done=done, refused=refused, conflict=conflict)
+
+
+@login_required
+@require_POST
+def draft_run_cancel(request: HtmxHttpRequest, draft_id: Any, report: str) -> HttpResponse:
+    """Cancel the draft's queued or running preview or publish (a button of its report)."""
+    if report not in Report.values:
+        raise Http404("No such report.")
+    draft = load_draft(request, draft_id)
+    version = posted_version(request.POST)
+    notice = f"The {report} was cancelled."
+    return _run_button(
+        request,
+        draft,
+        version,
+        notice,
+        lambda: cancel_run(actor=actor_for(request), draft_id=draft.id, report=report),
     )
 
 

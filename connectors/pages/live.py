@@ -18,21 +18,18 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, Max, Q
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from .. import events
-from ..models import ConnectorStaged, ReportEntry
-from ..state import Report
+from ..models import ConnectorStaged
 from .base import (
     LONG_POLL_SECONDS,
     HtmxHttpRequest,
@@ -44,73 +41,13 @@ from .base import (
     render_list,
 )
 from .controls import is_running
-from .regions import STATE_REGIONS, out_of_band, page_context, read_mark, render_region
+from .marks import LiveState, format_mark, live_snapshot
+from .regions import STATE_REGIONS, out_of_band, page_context, render_region, report_region
 
 # The regions a live answer brings when the draft moved (the fields are added one by one).
 LIVE_REGIONS = (*STATE_REGIONS, "connectors/_comment_thread.html")
 
 logger = logging.getLogger(__name__)
-
-
-def _report_update(
-    entries: list[ReportEntry], mark: tuple[int, int] | None
-) -> tuple[str, list[ReportEntry]]:
-    """``append`` the entries the page lacks, ``replace`` all (a new run), or ``none``."""
-    if mark is None:
-        return "replace", entries
-    count, last = mark
-    kept = [e for e in entries if e.id <= last]
-    if len(kept) != count:
-        return "replace", entries
-    new = [e for e in entries if e.id > last]
-    if not new:
-        return "none", []
-    return ("append", new) if count else ("replace", entries)
-
-
-@dataclass(frozen=True)
-class LiveState:
-    """What a draft page holds of the draft's live parts, as its poll reports it."""
-
-    seen: int | None  # the draft version the page last rendered
-    preview: tuple[int, int] | None  # (entry count, last entry id) of each report
-    publishing: tuple[int, int] | None
-
-    @classmethod
-    def from_query(cls, params: QueryDict) -> LiveState:
-        return cls(
-            seen=as_version(params.get("seen")),
-            preview=read_mark(params.get("preview")),
-            publishing=read_mark(params.get("publishing")),
-        )
-
-
-def live_snapshot(draft_id: Any) -> LiveState | None:
-    """The same figures, read from the database in one query (None: the draft is gone)."""
-
-    def mark(report: str) -> tuple[Count, Max]:
-        entries = Q(report_entries__report=report)
-        return Count("report_entries", filter=entries), Max("report_entries__id", filter=entries)
-
-    preview_count, preview_last = mark(Report.PREVIEW)
-    publishing_count, publishing_last = mark(Report.PUBLISHING)
-    row = (
-        ConnectorStaged.objects.filter(id=draft_id)
-        .annotate(
-            preview_count=preview_count,
-            preview_last=preview_last,
-            publishing_count=publishing_count,
-            publishing_last=publishing_last,
-        )
-        .values_list(
-            "version", "preview_count", "preview_last", "publishing_count", "publishing_last"
-        )
-        .first()
-    )
-    if row is None:
-        return None
-    version, p_count, p_last, b_count, b_last = row
-    return LiveState(version, (p_count, p_last or 0), (b_count, b_last or 0))
 
 
 @cache
@@ -203,21 +140,17 @@ def follow_draft(
 
 
 def report_updates(
-    request: HtmxHttpRequest, context: dict[str, Any], known: LiveState
+    request: HtmxHttpRequest, context: dict[str, Any], known: LiveState, *, moved: bool = False
 ) -> tuple[bool, str]:
-    """The report entries the page lacks (appended, or the list replaced for a new run)."""
-    updates = {
-        "preview": _report_update(context["preview_entries"], known.preview),
-        "publishing": _report_update(context["publishing_entries"], known.publishing),
-    }
+    """Each report whose entries changed since the page's mark (or all, when the draft
+    moved), brought again whole: its run's state, its checks and their findings."""
     html = ""
-    for report, (mode, entries) in updates.items():
-        if mode != "none":
-            html += render_to_string(
-                "connectors/_report_update.html",
-                {"report": report, "mode": mode, "entries": entries, "draft": context["draft"]},
-                request,
-            )
+    for report, mark in (("preview", known.preview), ("publishing", known.publishing)):
+        if not moved and context["poll"][report] == format_mark(mark):
+            continue
+        html += render_to_string(
+            "connectors/_report_update.html", {**context, **report_region(context, report)}, request
+        )
     return bool(html), html
 
 
@@ -249,7 +182,7 @@ def draft_live(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
     def answer(draft: ConnectorStaged, known: LiveState, page_version: int) -> str | None:
         moved = known.seen != draft.version
         context = page_context(draft)
-        entries_changed, entries_html = report_updates(request, context, known)
+        entries_changed, entries_html = report_updates(request, context, known, moved=moved)
         if not moved and not entries_changed and not wait:
             return None
         html = render_region(request, "poller", context) + entries_html

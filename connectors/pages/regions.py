@@ -15,11 +15,12 @@ from django.urls import reverse
 
 from ..drafts import production_connector
 from ..models import ConnectorStaged, DraftEvent, ReportEntry
+from ..run_summary import run_summary
 from ..state import Report
-from ..values import ascii_integer
 from .base import DRAFT_PAGE, HISTORY_LIMIT, LONG_POLL_SECONDS, HtmxHttpRequest
 from .controls import draft_controls, is_running
 from .fields import EDITABLE_FIELDS, FieldSpec, current_values
+from .marks import format_mark, live_snapshot
 
 
 @dataclass
@@ -49,15 +50,54 @@ def field_view(spec: FieldSpec, draft: ConnectorStaged, version: int, **state: A
     return FieldView(spec=spec, current=current_values(spec, draft), version=version, **state)
 
 
-def report_mark(entries: list[ReportEntry]) -> str:
-    """What the page holds of a report: ``<count>-<last entry id>``."""
-    return f"{len(entries)}-{entries[-1].id if entries else 0}"
+def report_context(draft: ConnectorStaged) -> dict[str, Any]:
+    """The two reports as the checks-style report shows them, and the poller's marks.
+
+    Each report: its newest run check by check (``run_summary``), the previous run's
+    entries while the new run has written none, and the entries themselves for a report
+    no run wrote (older data). The marks come from the same query the poll compares.
+    """
+    entries = list(ReportEntry.objects.filter(draft=draft).order_by("id"))
+    snapshot = live_snapshot(draft.id)
+    context: dict[str, Any] = {
+        "poll": {
+            "preview": format_mark(snapshot.preview if snapshot else None),
+            "publishing": format_mark(snapshot.publishing if snapshot else None),
+        }
+    }
+    for report in (Report.PREVIEW, Report.PUBLISHING):
+        run = run_summary(draft, report)
+        mine = [e for e in entries if e.report == report]
+        context[f"{report}_run"] = run
+        context[f"{report}_entries"] = mine
+        context[f"{report}_superseded"] = (
+            [e for e in mine if e.run_id != run.run_id] if run and not run.over else []
+        )
+        if run and any(e.run_id == run.run_id for e in mine):
+            context[f"{report}_superseded"] = []
+    return context
 
 
-def read_mark(raw: str | None) -> tuple[int, int] | None:
-    count, _, last = (raw or "").partition("-")
-    marks = ascii_integer(count), ascii_integer(last, maximum=2**63 - 1)
-    return None if marks[0] is None or marks[1] is None else (marks[0], marks[1])
+REPORT_TITLES: dict[str, str] = {
+    Report.PREVIEW: "Preview report",
+    Report.PUBLISHING: "Publishing report",
+}
+
+
+def report_region(context: dict[str, Any], report: str) -> dict[str, Any]:
+    """What ``connectors/_report.html`` takes for one report, from a page's context."""
+    controls = context.get("controls")
+    return {
+        "report": report,
+        "title": REPORT_TITLES[report],
+        "run": context[f"{report}_run"],
+        "entries": context[f"{report}_entries"],
+        "superseded": context[f"{report}_superseded"],
+        "can_cancel": context.get("can_cancel", False),
+        "page_version": context.get("page_version"),
+        "draft": context["draft"],
+        "rerun": controls.preview if controls and report == Report.PREVIEW else None,
+    }
 
 
 def page_context(
@@ -70,11 +110,9 @@ def page_context(
     """Everything the draft page's regions show."""
     version = draft.version if page_version is None else page_version
     connector = production_connector(draft)
-    entries = list(draft.report_entries.all())
-    preview = [e for e in entries if e.report == Report.PREVIEW]
-    publishing = [e for e in entries if e.report == Report.PUBLISHING]
     states = field_states or {}
     context = {
+        **report_context(draft),
         "draft": draft,
         "connector": connector,
         "page_version": version,
@@ -83,9 +121,6 @@ def page_context(
             field_view(spec, draft, version, **states.get(spec.name, {}))
             for spec in EDITABLE_FIELDS
         ],
-        "preview_entries": preview,
-        "publishing_entries": publishing,
-        "poll": {"preview": report_mark(preview), "publishing": report_mark(publishing)},
         "running": is_running(draft),
         "long_poll_seconds": LONG_POLL_SECONDS,
         "comments": list(draft.certification_comments.all()),

@@ -28,8 +28,11 @@ WATCH_ENTRIES = """
 () => {
   window.__entrySeen = {};
   const note = () => {
-    for (const item of document.querySelectorAll('li.entry')) {
-      if (!(item.id in window.__entrySeen)) window.__entrySeen[item.id] = Date.now();
+    // Entries by id, and each check once it has ended (its line's state class).
+    for (const item of document.querySelectorAll('li.entry, li.check')) {
+      const key = item.classList.contains('check') ? item.id + ' ' + item.className : item.id;
+      if (item.matches('.check--queued, .check--running')) continue;
+      if (!(key in window.__entrySeen)) window.__entrySeen[key] = Date.now();
     }
   };
   note();
@@ -70,16 +73,23 @@ def test_a_creator_goes_from_sign_in_to_a_draft_published_for_certification(
     page.evaluate(WATCH_ENTRIES)
     page.get_by_role("button", name="Run a preview").click()
     expect(page.locator("#draft-summary")).to_contain_text("Preview running")
-    expect(page.locator("#draft-summary")).to_contain_text("Preview passed", timeout=120_000)
+    try:
+        expect(page.locator("#draft-summary")).to_contain_text("Preview passed", timeout=120_000)
+    except AssertionError as failed:
+        report = page.locator("#report-preview").inner_text()
+        raise AssertionError(f"the preview did not pass; its report:\n{report}") from failed
     arrivals = sorted(set(page.evaluate("Object.values(window.__entrySeen)")))
-    assert page.locator("#entries-preview li.entry").count() >= 5
+    assert page.locator("#entries-preview li.check").count() >= 5
+    assert page.locator("#entries-preview li.check--failed").count() == 0
     assert len(arrivals) >= 2, "entries arrived in more than one batch while the run went on"
     assert page.evaluate(NOT_RELOADED)
     expect(page.get_by_role("button", name="Run a preview")).to_be_enabled()
     screenshot(page, "draft-previewed")
 
     page.get_by_role("button", name="Publish for certification").click()
-    expect(page.locator("#draft-summary")).to_contain_text("Waiting for certification", timeout=120_000)
+    expect(page.locator("#draft-summary")).to_contain_text(
+        "Waiting for certification", timeout=120_000
+    )
     assert page.evaluate(NOT_RELOADED)
     draft = ConnectorStaged.objects.get(key="browser-connector")
     assert draft.status == Status.READY_FOR_CERTIFICATION
@@ -178,7 +188,7 @@ def test_benchmark_report_entries_reach_the_page_quickly(new_page, creator, draf
         for entry in draft.report_entries.exclude(id__in=before):
             committed[f"entry-{entry.id}"] = done
         time.sleep(0.15 + (number % 5) * 0.05)
-    expect(page.locator("#entries-preview li.entry")).to_have_count(25)
+    expect(page.locator("#report-preview li.entry")).to_have_count(25)
     seen = page.evaluate("window.__entrySeen")
     latencies = sorted(max(seen[key] - at, 0) for key, at in committed.items())
     assert len(latencies) == 25 and page.evaluate(NOT_RELOADED)

@@ -33,7 +33,7 @@ def test_the_draft_page_shows_every_region(creator_client, draft):
     for spec in ("name", "description", "repository", "creatorNoOfContributors", "creatorLogo"):
         assert f'id="field-{spec}"' in html
     assert "Not published yet" in html
-    assert "No entries." in html
+    assert "No preview yet." in html and "No publishing yet." in html
 
 
 def test_the_applications_table_lists_each_application_and_its_configuration_keys(

@@ -1,4 +1,5 @@
-"""The draft page following a run: the poll appends entries and stops when the run ends."""
+"""The draft page following a run: the poll brings each report check by check, and keeps
+following the draft after the run ends."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def test_a_poll_with_nothing_new_is_204_and_keeps_polling(creator_client, draft)
     assert poll(creator_client, draft, params).status_code == 204
 
 
-def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
+def test_a_run_appears_check_by_check_and_the_page_keeps_following_after_it_ends(
     creator_client, draft
 ):
     run = start_preview(creator_client, draft)
@@ -68,9 +69,10 @@ def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
     first = poll(creator_client, draft, params)
     html = first.content.decode()
     assert first.status_code == 200
-    # The list did not exist yet: it is replaced, inside the aria-live container.
+    # The report's body comes again whole: the run's state line, then its notes.
     assert 'hx-swap-oob="innerHTML:#report-preview"' in html
     assert "Preview started" in html
+    assert 'class="run-state run-state--running" role="status" aria-live="polite"' in html
     params = poller_params(html)
     assert params["preview"].startswith("1-")
 
@@ -78,13 +80,18 @@ def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
         run,
         [
             NewEntry(
+                "Warning", "Dependency analysis check succeeded", "1 old.", check="dependencies"
+            ),
+            NewEntry(
                 "Warning",
                 "Dependency check",
                 "ms is old",
                 application="job",
                 file="job/package.json",
                 line=12,
+                check="dependencies",
             ),
+            NewEntry("Error", "Code analysis check failed", "1 finding.", check="code"),
             NewEntry(
                 "Error",
                 "Code check",
@@ -92,13 +99,18 @@ def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
                 application="service",
                 file="service/src/index.js",
                 line=3,
+                check="code",
             ),
         ],
     )
     second = poll(creator_client, draft, params).content.decode()
-    assert 'hx-swap-oob="beforeend:#entries-preview"' in second
-    assert second.count('<li class="entry') == 2
-    assert "Preview started" not in second, "only new entries are sent"
+    # One line per check with its state and counts; each finding under its check.
+    dependencies = re.search(r'<li class="check check--warning".*?</li>\s*</ol>', second, re.S)
+    assert dependencies and "Passed with warnings" in dependencies.group(0)
+    assert "1 warning" in dependencies.group(0) and "ms is old" in dependencies.group(0)
+    code = re.search(r'<li class="check check--failed".*?</li>\s*</ol>', second, re.S)
+    assert code and "1 error" in code.group(0) and "eval is unsafe" in code.group(0)
+    assert "<details open>" in code.group(0), "a failed check shows its findings"
     assert "<code>job/package.json</code>, line 12" in second
     assert "Application <code>service</code>" in second
     params = poller_params(second)
@@ -109,28 +121,11 @@ def test_entries_appear_one_batch_at_a_time_then_the_poll_stops_with_the_result(
     poller = re.search(r'<div id="draft-poller"[^>]*>', last).group(0)
     assert 'hx-trigger="load, retry"' in poller, "the page keeps following the draft"
     assert 'badge badge--bad">Preview failed<' in last
+    assert "1 of 5 checks failed, 1 with warnings" in last
     assert 'id="draft-announcer" hx-swap-oob="innerHTML"' in last
     # The page's forms move to the new version, the open field editors excepted.
-    assert (
-        'id="version-sync" hidden hx-swap-oob="true" data-old="2" data-new="3" data-live="true"'
-        in last
-    )
+    assert 'hx-swap-oob="true" data-old="2" data-new="3" data-live="true"' in last
     assert poller_params(last)["version"] == "3"
-
-
-def test_a_new_run_replaces_the_old_entries(creator_client, draft):
-    run = start_preview(creator_client, draft)
-    pipelines.write_entries(run, [NewEntry("Information", "Old entry")])
-    pipelines.finish(run, succeeded=True)
-    draft.refresh_from_db()
-    html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
-    assert "Old entry" in html
-    params = poller_params(html)
-    second = start_preview(creator_client, draft)
-    pipelines.write_entries(second, [NewEntry("Information", "New entry")])
-    update = poll(creator_client, draft, params).content.decode()
-    assert 'hx-swap-oob="innerHTML:#report-preview"' in update
-    assert "New entry" in update and "Old entry" not in update
 
 
 def test_someone_elses_edit_appears_live_but_an_open_editor_is_left_alone(creator_client, draft):
@@ -154,10 +149,13 @@ def test_the_poll_without_htmx_sends_back_to_the_page(creator_client, draft):
     assert response.status_code == 302
 
 
-def test_the_report_region_is_an_aria_live_region(creator_client, draft):
+def test_the_run_state_line_is_an_aria_live_region(creator_client, draft):
+    start_preview(creator_client, draft)
     html = creator_client.get(f"/drafts/{draft.id}/").content.decode()
-    assert '<div id="report-preview" class="report-body" aria-live="polite"' in html
-    assert '<div id="report-publishing" class="report-body" aria-live="polite"' in html
+    assert '<div id="report-preview" class="report-body">' in html
+    assert 'class="run-state run-state--running" role="status" aria-live="polite"' in html
+    assert '<div id="report-publishing" class="report-body">' in html
+    assert "No publishing yet." in html
 
 
 @pytest.mark.django_db(transaction=True)
