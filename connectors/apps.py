@@ -6,10 +6,10 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connectors"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete
 
         from . import counts
         from .models import ConnectorStaged
 
-        post_save.connect(counts.on_draft_change, sender=ConnectorStaged)
-        post_delete.connect(counts.on_draft_change, sender=ConnectorStaged)
+        # Writes renew the cached totals through drafts.record; deletes through this.
+        post_delete.connect(counts.on_draft_delete, sender=ConnectorStaged)

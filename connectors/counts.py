@@ -2,9 +2,13 @@
 
 A query page answers ``total`` too. For a project with tens of thousands of drafts that
 count costs more than the page itself, so totals of 1,000 and more are kept in the shared
-cache under the project's *generation*, which every save or delete of one of its drafts
-renews. Smaller totals are counted every time. Without a shared cache (Redis) nothing is
-cached, since processes could not tell each other about changes. While Redis cannot be
+cache under the project's *generation*. Every write to a draft goes through
+``drafts.record`` (creations, update actions, runs, claims, decisions, support actions,
+conditional UPDATEs included), which renews the generation after commit; so does every
+delete (the ``post_delete`` signal, which Django sends for queryset deletes too). Nothing
+writes a draft past both, so a cached total cannot outlive a change. Smaller totals are
+counted every time. Without a shared cache (Redis) nothing is cached, since processes
+could not tell each other about changes. While Redis cannot be
 reached the cache answers as an empty one (``config.cache``), so totals are counted then;
 a generation renewed during the outage is lost, so a total cached before it may be served
 until it expires (TIMEOUT_SECONDS) if Redis kept its data.
@@ -59,5 +63,5 @@ def count(queryset: QuerySet[Any], *, project_id: int | None, filters: Hashable)
     return total
 
 
-def on_draft_change(sender: Any, instance: Any, **kwargs: Any) -> None:
+def on_draft_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
     renew_generation(instance.project_id)

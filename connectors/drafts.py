@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from .counts import renew_generation
 from .dispatch import fan_out_on_commit
 from .errors import (
     ConnectError,
@@ -101,8 +102,8 @@ def record(
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """The history event of a write at the draft's current version; its live event and its
-    notifications (emails, webhooks) after commit."""
+    """The history event of a write at the draft's current version; after commit, its live
+    event, its notifications (emails, webhooks) and new cached totals (``counts``)."""
     event = DraftEvent.objects.create(
         draft=draft,
         kind=kind,
@@ -114,6 +115,7 @@ def record(
     draft_id = draft.id
     transaction.on_commit(lambda: publish_draft_event(draft_id, _LIVE_EVENT[kind]))
     fan_out_on_commit(event.id)
+    renew_generation(draft.project_id)
 
 
 def publish_draft_event(draft_id: uuid.UUID, kind: str) -> None:
