@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from .drafts import Actor
+from .errors import ConnectError
 from .models import (
     ApiClient,
     CertificationComment,
@@ -34,6 +35,7 @@ from .models import (
 )
 from .selectors import ENTRY_COLUMNS
 from .services import (
+    cancel_run,
     create_api_client,
     delete_draft,
     fail_stuck_runs,
@@ -272,7 +274,7 @@ class ConnectorStagedAdmin(ReadOnlyAdmin):
     search_fields = ["key", "name", "creator_email", "=id"]
     list_select_related = ["project", "claimed_by"]
     inlines = [ReportEntryInline, CommentInline, EventInline]
-    actions = ["rerun_pipeline", "fail_pipeline", "release_certification_claim"]
+    actions = ["rerun_pipeline", "fail_pipeline", "cancel_runs", "release_certification_claim"]
     change_form_template = "admin/connectors/connectorstaged/change_form.html"
 
     def _actor(self, request) -> Actor:
@@ -307,6 +309,16 @@ class ConnectorStagedAdmin(ReadOnlyAdmin):
         for draft in queryset:
             failed = fail_stuck_runs(draft_id=draft.pk, actor=self._actor(request))
             self.message_user(request, f"{draft}: failed {', '.join(failed) or 'nothing'}")
+
+    @admin.action(description="Cancel the queued or running preview or publish run")
+    def cancel_runs(self, request, queryset) -> None:
+        for draft in queryset:
+            try:
+                cancelled = cancel_run(actor=self._actor(request), draft_id=draft.pk)
+            except ConnectError as refused:
+                self.message_user(request, f"{draft}: {refused.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"{draft}: cancelled {', '.join(cancelled)}.")
 
     @admin.action(description="Release the certification claim (back to the queue)")
     def release_certification_claim(self, request, queryset) -> None:

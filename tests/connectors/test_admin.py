@@ -242,3 +242,22 @@ def test_deleting_a_draft_in_the_admin_goes_through_the_service(admin_client, dr
         DRAFTS, {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}
     )
     assert not ConnectorStaged.objects.filter(pk=draft.pk).exists()
+
+
+def test_support_cancels_a_queued_run_through_the_domain(admin_client, creator_client, draft):
+    creator_client.post(f"/drafts/{draft.id}/actions/preview/", {"version": draft.version})
+    draft.refresh_from_db()
+    response = admin_client.post(
+        DRAFTS, {"action": "cancel_runs", "_selected_action": [draft.pk]}, follow=True
+    )
+    assert any("cancelled preview" in m for m in shown(response))
+    cancelled = ConnectorStaged.objects.get(pk=draft.pk)
+    assert cancelled.is_previewable == "false" and cancelled.version == draft.version + 1
+    event = DraftEvent.objects.filter(draft=draft).latest("id")
+    assert (event.actor, event.version) == ("admin", cancelled.version)
+    assert "cancelled by admin" in event.summary
+
+    again = admin_client.post(
+        DRAFTS, {"action": "cancel_runs", "_selected_action": [draft.pk]}, follow=True
+    )
+    assert any("There is no run to cancel" in m for m in shown(again))
