@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .. import drafts
 from ..errors import ConnectError
+from ..labels import last_rejection
 from ..models import ConnectorStaged
 from ..state import Previewable, Status
 
@@ -43,6 +44,33 @@ class DraftControls:
     private_projects: Control
     comment: Control = ENABLED
     delete: Control = ENABLED
+    primary: str | None = None  # the button the state suggests next ("preview", "certify")
+    next_step: str = ""  # what to do next, in a sentence
+
+
+def next_step(draft: ConnectorStaged) -> tuple[str | None, str]:
+    """The button the draft's state suggests, and why, in words."""
+    if is_running(draft):
+        return None, "A run is going on: its report fills in below."
+    if draft.status in (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION):
+        return None, "A certifier reviews this draft; you will see the decision here."
+    if last_rejection(draft) is not None:
+        return "preview", (
+            "The certifier asked for changes: fix what they ask, run a preview, then publish "
+            "for certification again."
+        )
+    if draft.status == Status.FAILED:
+        return "preview", (
+            "Publishing failed: see the publishing report, fix the repository, then run a "
+            "preview again."
+        )
+    if draft.is_previewable == Previewable.FALSE:
+        return "preview", "The last preview failed: fix the findings below, then run it again."
+    if draft.is_previewable == Previewable.NONE:
+        return "preview", "Run a preview to check the repository at its tag before publishing."
+    if draft.status == Status.PUBLISHED and not draft.has_changes:
+        return None, "Published. Change a field or the tag to publish again."
+    return "certify", "The preview passed: publish privately, or for certification."
 
 
 NOT_LISTED = Control(False, "The connector is not listed.")
@@ -63,7 +91,10 @@ def draft_controls(draft: ConnectorStaged) -> DraftControls:
         # Unlisting a connector that is not listed is harmless (the API accepts it); the
         # page only spares the click.
         unlist = NOT_LISTED
+    primary, step = next_step(draft)
     return DraftControls(
+        primary=primary,
+        next_step=step,
         edit=_control(publishing("setName")),
         preview=_control(publishing("updatePreviewable"), drafts.refuse_preview(draft)),
         publish=_control(publishing("publish"), drafts.refuse_publish(draft)),

@@ -65,7 +65,8 @@ def wait_for_change(
     Wakes on the draft's Redis channel (``connectors.events``) when one is configured, so
     a committed change reaches the page within milliseconds; the database is read again
     anyway (events are best effort): every second while a run goes on, every
-    IDLE_RECHECK_SECONDS otherwise, every quarter second without Redis.
+    IDLE_RECHECK_SECONDS otherwise; without Redis every quarter second while a run goes
+    on, every second otherwise.
     """
     wait_on(
         events.draft_channel(draft_id),
@@ -98,7 +99,9 @@ def wait_on(channel: str, changed: Callable[[], bool], timeout: float, *, rechec
             if remaining <= 0:
                 return
             if pubsub is None:
-                time.sleep(min(0.25, remaining))
+                # No events to wake the wait: read often while a run goes on, once a
+                # second otherwise (an idle page is the common case).
+                time.sleep(min(0.25 if recheck <= 1.0 else 1.0, remaining))
                 continue
             try:
                 pubsub.get_message(timeout=min(recheck, remaining))

@@ -130,3 +130,33 @@ def test_source_urls(url, expected):
 )
 def test_only_http_urls_become_links(value, link):
     assert (safe_url(value) is not None) is link
+
+
+def primary_button(html: str) -> str | None:
+    import re
+
+    actions = re.search(r'<section id="draft-actions".*?</section>', html, re.S).group(0)
+    found = re.search(r'class="button button--primary"[^>]*>([^<]+)<', actions)
+    return found.group(1) if found else None
+
+
+def test_the_primary_action_follows_the_state(creator_client, draft):
+    from connectors.state import Previewable, Status
+    from tests.conftest import move_to
+
+    html = page(creator_client, draft)
+    assert primary_button(html) == "Run a preview"
+    assert "Run a preview to check the repository" in html
+
+    move_to(draft, is_previewable=Previewable.FALSE)
+    html = page(creator_client, draft)
+    assert primary_button(html) == "Run a preview"
+    assert "The last preview failed: fix the findings below, then run it again." in html
+
+    move_to(draft, is_previewable=Previewable.TRUE)
+    assert primary_button(page(creator_client, draft)) == "Publish for certification"
+
+    move_to(draft, status=Status.READY_FOR_CERTIFICATION)
+    html = page(creator_client, draft)
+    assert primary_button(html) is None
+    assert "A certifier reviews this draft" in html
