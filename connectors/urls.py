@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .pages import draft_create, draft_list, draft_page, live, runs
+from .pages import draft_create, draft_list, draft_page, live, runs, support
 
 urlpatterns = [
     path("", draft_list.draft_list, name="home"),
@@ -38,6 +38,7 @@ urlpatterns = [
         runs.draft_step_log,
         name="draft-step-log",
     ),
+    path("support/", support.support_overview, name="support-overview"),
     path("", include("connectors.notifications.urls")),
     path("certification/", include("certification.urls")),
 ]

@@ -13,11 +13,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from ..labels import STATUS_LABELS
-from ..roles import is_certifier
 from ..selectors import Page, query_drafts
 from ..state import Status
 from ..values import INTEGRATION_TYPES, ascii_integer
 from .base import HtmxHttpRequest, user_projects
+from .landing import start_page
 from .live import follow_list
 
 PAGE_SIZE = 20
@@ -76,11 +76,15 @@ class ListFilters:
 @login_required
 @require_GET
 def draft_list(request: HtmxHttpRequest) -> HttpResponse:
-    """The drafts of the user's projects; the table follows changes live (``follow_list``)."""
+    """The drafts of the user's projects; the table follows changes live (``follow_list``).
+
+    Certifiers and support staff who are in no project land on their own start page.
+    """
     projects = user_projects(request.user)
     has_projects = projects.exists()
-    if not has_projects and is_certifier(request.user):
-        return redirect("certification-queue")
+    elsewhere = start_page(request.user, has_projects=has_projects)
+    if elsewhere is not None:
+        return redirect(elsewhere)
     filters = ListFilters.from_query(request.GET)
     several_projects = projects.count() > 1
 

@@ -54,6 +54,7 @@ from .fields import (
     posted_values,
 )
 from .forms import DeleteForm, PrivateProjectForm
+from .landing import draft_elsewhere
 from .regions import STATE_REGIONS, field_view, out_of_band, page_context, render_region
 
 
@@ -73,7 +74,11 @@ def send_action(
 @login_required
 @require_GET
 def draft_detail(request: HtmxHttpRequest, draft_id: Any) -> HttpResponse:
-    draft = load_draft(request, draft_id)
+    """The draft page; a draft that is not the user's goes where their role may see it."""
+    try:
+        draft = load_draft(request, draft_id)
+    except Http404:
+        return draft_elsewhere(request, draft_id)
     states: dict[str, dict[str, Any]] = {}
     editing = request.GET.get("edit")
     if editing in FIELDS_BY_NAME:

@@ -62,7 +62,7 @@ def test_the_navigation_shows_what_each_role_can_reach(
     assert "/admin/" not in creator_nav
     certifier_nav = certifier_client.get("/certification/").content.decode()
     assert "Certification queue" in certifier_nav and "New draft" not in certifier_nav
-    support_nav = support_client.get("/").content.decode()
+    support_nav = support_client.get("/", follow=True).content.decode()
     assert 'href="/admin/"' in support_nav
 
 
