@@ -122,6 +122,8 @@ def page_context(
             for spec in EDITABLE_FIELDS
         ],
         "running": is_running(draft),
+        # The creator may cancel a run: a live answer's report keeps its Cancel button.
+        "can_cancel": True,
         "long_poll_seconds": LONG_POLL_SECONDS,
         "comments": list(draft.certification_comments.all()),
         "events": list(draft.events.order_by("-id")[:HISTORY_LIMIT]),

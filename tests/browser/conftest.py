@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,20 +88,21 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """A real worker process on the test database, for the pipeline runs pages request.
+@contextmanager
+def running_worker(*, purge: bool = True, log_name: str = "worker") -> Iterator[subprocess.Popen]:
+    """A real worker process on the test database until the block ends.
 
-    Module-scoped: it stops before other test modules run, whose runs it would take.
+    ``purge`` first empties the broker's queue (the tasks of earlier tests, whose rows are
+    gone); without it, the worker takes the runs the pages requested before it started. Its
+    output goes to ``RESULTS/<log_name>.log``.
     """
-    with django_db_blocker.unblock():
-        database = connection.settings_dict
+    database = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker test needs the PostgreSQL test database")
     url = (
         f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
         f"{database['PORT']}/{database['NAME']}"
     )
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker test needs the PostgreSQL test database")
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -111,26 +113,48 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     celery = [sys.executable, "-m", "celery", "-A", "config"]
-    subprocess.run([*celery, "purge", "-f"], env=env, capture_output=True, timeout=60)
+    if purge:
+        subprocess.run([*celery, "purge", "-f"], env=env, capture_output=True, timeout=60)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    log = (RESULTS / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [*celery, "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            pytest.fail(f"the Celery worker stopped: see {log.name}")
-        if "ready." in (RESULTS / "worker.log").read_text():
-            break
-        time.sleep(0.2)
-    yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-    log.close()
+    path = RESULTS / f"{log_name}.log"
+    with path.open("w") as log:
+        worker = subprocess.Popen(
+            [*celery, "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if worker.poll() is not None:
+                    pytest.fail(f"the Celery worker stopped: see {path}")
+                if "ready." in path.read_text():
+                    break
+                time.sleep(0.2)
+            yield worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """A real Celery worker process on the test database, for the pipeline runs pages request.
+
+    Module-scoped: it stops before other test modules run, whose runs it would take.
+    """
+    with django_db_blocker.unblock(), running_worker() as worker:
+        yield worker
+
+
+@pytest.fixture
+def own_worker(transactional_db) -> Iterator[subprocess.Popen]:
+    """A worker for this test alone: gone when the test ends, so the next test can find
+    no worker running (see ``running_worker``)."""
+    with running_worker(log_name="worker-own") as worker:
+        yield worker
