@@ -7,7 +7,8 @@ the pages render them, so a rule's error exists once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 
@@ -21,6 +22,10 @@ class ConnectError(Exception):
     # as data for the pages: () when the error concerns no one field.
     location: tuple[str, ...] = ()
     problem: str | None = None
+    # Which rule refused the input (pydantic's error type, ``string_too_short``) and its
+    # limits (``{"max_length": 256}``): the pages word it for people; the API never shows it.
+    rule: str | None = None
+    rule_context: Mapping[str, Any] = MappingProxyType({})
 
     def __init__(self, message: str | None = None, **extra: Any) -> None:
         self.message = message or self.default_message
@@ -62,14 +67,19 @@ class InvalidInput(ConnectError):
         detailed: str | None = None,
         at: Sequence[str] = (),
         problem: str | None = None,
+        rule: str | None = None,
+        rule_context: Mapping[str, Any] | None = None,
     ) -> None:
         """``at`` and ``problem`` say where in the body and what: the detailed message is
-        then ``a -> b: problem`` (``body: problem`` without a location)."""
+        then ``a -> b: problem`` (``body: problem`` without a location). ``rule`` and
+        ``rule_context`` name the rule that refused it, as data for the pages."""
         if problem is not None:
             detailed = f"{' -> '.join(at) or 'body'}: {problem}"
         super().__init__(message, detailedErrorMessage=detailed or message)
         self.location = tuple(at)
         self.problem = problem
+        self.rule = rule
+        self.rule_context = MappingProxyType(dict(rule_context or {}))
 
 
 class InvalidJsonInput(InvalidInput):
@@ -155,6 +165,12 @@ class GitRepositoryNotReachable(ConnectError):
     code = "GitRepositoryNotReachable"
     status = 400
     default_message = "The Git repository or its tag could not be reached."
+
+
+class GitTagNotFound(GitRepositoryNotReachable):
+    """The repository answered but has no such tag: the same API error, placed at the tag."""
+
+    location = ("repository", "tag")
 
 
 class ConnectorSpecificationFileNotFound(ConnectError):

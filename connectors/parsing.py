@@ -60,7 +60,12 @@ def _describe(error: Mapping[str, Any], data: Any) -> InvalidJsonInput:
         problem = f"Value '{given}' is not one of {expected}."
     else:
         problem = f"{error['msg']}."
-    return InvalidJsonInput(message, at=where, problem=problem)
+    limits = {
+        name: value
+        for name, value in (error.get("ctx") or {}).items()
+        if isinstance(value, str | int | float)
+    }
+    return InvalidJsonInput(message, at=where, problem=problem, rule=kind, rule_context=limits)
 
 
 # No request shape nests deeper than a few levels; anything past this is an attack.

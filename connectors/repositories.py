@@ -33,7 +33,7 @@ from urllib.parse import SplitResult, urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
-from connectors.errors import GitRepositoryNotReachable
+from connectors.errors import GitRepositoryNotReachable, GitTagNotFound
 from connectors.values import URL_USER_PART, has_url_credentials
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def resolve_tag(url: str, tag: str) -> str:
     refs = _parse_ls_remote(result.stdout)
     commit = refs.get(f"{ref}^{{}}") or refs.get(ref)
     if commit is None:
-        raise GitRepositoryNotReachable(
+        raise GitTagNotFound(
             f"The tag '{tag}' was not found in the Git repository '{_displayed(url)}'."
         )
     return commit

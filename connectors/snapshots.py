@@ -40,6 +40,7 @@ def check_repository_values(*, url: str, tag: str, where: str = "repository") ->
                 GENERIC_MESSAGE,
                 at=(where, "url"),
                 problem=f"'{url}' is not an HTTPS or SSH Git URL ending in .git.",
+                rule="string_pattern_mismatch",
             )
         )
     if not _tag.match(tag):
@@ -48,6 +49,7 @@ def check_repository_values(*, url: str, tag: str, where: str = "repository") ->
                 GENERIC_MESSAGE,
                 at=(where, "tag"),
                 problem=f"'{tag}' does not match the pattern {REPOSITORY_TAG_PATTERN}.",
+                rule="string_pattern_mismatch",
             )
         )
     if errors:

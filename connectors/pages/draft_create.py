@@ -1,4 +1,8 @@
-"""The create form: a new draft in one of the user's projects."""
+"""The create form: a new draft in one of the user's projects.
+
+A refused form comes back with what was typed, each error beside its input and all of
+them in a summary at the top that links to each input (focus moves to the summary).
+"""
 
 from __future__ import annotations
 
@@ -21,16 +25,48 @@ from .forms import DraftCreateForm
 TEMPLATE = "connectors/draft_create.html"
 
 
+# The create form's inputs in page order: error key (form name, dots as underscores),
+# the input's id (what the error summary links to) and its label there.
+FORM_INPUTS: tuple[tuple[str, str, str], ...] = (
+    ("project", "input-project", "Project"),
+    ("name", "input-name", "Name"),
+    ("key", "input-key", "Key"),
+    ("description", "input-description", "Description"),
+    ("documentationUrl", "input-documentationUrl", "Documentation URL"),
+    ("integrationTypes", "input-integrationTypes", "Integration types"),
+    ("repository", "input-repository-url", "Repository"),
+    ("repository_url", "input-repository-url", "Git URL"),
+    ("repository_tag", "input-repository-tag", "Tag"),
+    *(
+        (f"creator_{name}", f"input-creator-{name}", f"Creator {label[0].lower()}{label[1:]}")
+        for name, label, _kind in CREATOR_FIELDS
+    ),
+    ("supportedRegions", "input-supportedRegions", "Supported regions"),
+    ("privateProjects", "input-privateProjects", "Private projects"),
+)
+
+
+def error_summary(errors: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Every error of the form, in page order, each with the input it links to (``href``;
+    empty for errors that concern no one input)."""
+    known = {key for key, _id, _label in FORM_INPUTS}
+    items = [
+        {"href": f"#{input_id}", "label": label, "message": message}
+        for key, input_id, label in FORM_INPUTS
+        for message in errors.get(key, [])
+    ]
+    general = [m for key, value in errors.items() if key not in known for m in value]
+    return [{"href": "", "label": "", "message": m} for m in general] + items
+
+
 def create_form_context(
     request: HtmxHttpRequest,
     projects: list[Project],
     data: QueryDict | None,
     errors: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Values and errors keyed with underscores (``creator_email``) for the template.
-
-    ``__all__`` (the form's own errors) and locations with no input of their own
-    (``creator``) show at the top."""
+    """Values and errors keyed with underscores (``creator_email``) for the template, and
+    the error summary (locations with no input of their own, ``creator``, come first)."""
     user: Any = request.user
     defaults = {"creator.email": user.email, "creator.name": user.get_full_name()}
     if data is None:
@@ -41,20 +77,14 @@ def create_form_context(
         values["integrationTypes"] = data.getlist("integrationTypes")
         values["supportedRegions"] = data.getlist("supportedRegions")
     keyed_errors = {key.replace(".", "_"): list(value) for key, value in (errors or {}).items()}
-    # A message on a nested part we have no input for (``creator``) shows at the top.
-    known = {"key", "name", "description", "documentationUrl", "integrationTypes"}
-    known |= {"supportedRegions", "privateProjects", "project", "repository"}
-    known |= {"repository_url", "repository_tag"}
-    known |= {f"creator_{name}" for name, _label, _kind in CREATOR_FIELDS}
-    general = [m for key, value in keyed_errors.items() if key not in known for m in value]
     return {
         "projects": projects,
         "values": values,
         "errors": keyed_errors,
-        "general_errors": general,
+        "error_summary": error_summary(keyed_errors),
         "creator_fields": [
             {
-                "id": f"creator_{name}",
+                "id": f"input-creator-{name}",
                 "name": f"creator.{name}",
                 "label": label,
                 "type": kind,

@@ -50,6 +50,7 @@ from .fields import (
     action_body,
     current_values,
     errors_by_field,
+    page_rule_errors,
     parse_action,
     posted_values,
 )
@@ -154,6 +155,10 @@ def _save_field(request: HtmxHttpRequest, draft: ConnectorStaged, spec: FieldSpe
         html += out_of_band(request, context, old_version=version)
         return fragment_response(html)
 
+    refused_here = page_rule_errors(spec, request.POST)
+    if refused_here:
+        state = {"editing": True, "values": typed, "errors": refused_here, "focus": True}
+        return _field_problem(request, draft, spec, state, version, status=400)
     body = action_body(spec, request.POST)
     return mutate(
         lambda: send_action(request, draft, version, body),

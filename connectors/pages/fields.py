@@ -2,8 +2,9 @@
 
 The pages post plain HTML form fields. These functions build exactly the dicts the REST API
 receives (a ConnectorStagedDraft, one update action) and validate them with the API's own
-pydantic models, so a page shows the API's messages, placed beside the field they concern
-(errors carry their location as data: ``errors_by_field`` reads it, never the message).
+pydantic models, so a page refuses what the API refuses; ``errors_by_field`` places each
+error beside the field it concerns and words it for people (``messages``), from the
+location and rule the error carries as data, never from its message.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import ConnectError, ConnectErrors
 from ..models import ConnectorStaged
 from ..parsing import parse
 from ..values import INTEGRATION_TYPES, REGIONS
+from .messages import page_problems, sentence
 
 # --- the editable fields of a draft --------------------------------------------------------
 
@@ -248,11 +250,13 @@ def draft_body(data: QueryDict) -> dict[str, Any]:
 # --- errors beside the fields ------------------------------------------------------------
 
 GENERAL = "general"
-# Errors that name no location but clearly concern one field.
+# Errors that name no location but clearly concern one field: the repository's answer
+# concerns its URL, the connect.yaml read at the tag concerns the tag (GitTagNotFound
+# carries its own location).
 _ERROR_FIELDS = {
-    "GitRepositoryNotReachable": "repository",
-    "ConnectorSpecificationFileNotFound": "repository",
-    "ConnectorSpecificationFileNotValid": "repository",
+    "GitRepositoryNotReachable": "repository.url",
+    "ConnectorSpecificationFileNotFound": "repository.tag",
+    "ConnectorSpecificationFileNotValid": "repository.tag",
 }
 
 
@@ -263,10 +267,13 @@ def _errors(exc: ConnectError) -> list[ConnectError]:
 def errors_by_field(
     exc: ConnectError, *, aliases: dict[str, str] | None = None
 ) -> dict[str, list[str]]:
-    """The error messages of a ConnectError, grouped by the form field they concern.
+    """The error messages of a ConnectError, in words for people, grouped by the form field
+    they concern.
 
     An error with a location (``creator -> email``) goes to that field (``creator.email``,
     list positions dropped); one without goes to ``general`` (or the field the code concerns).
+    Each message is the field's sentence for the rule that refused it (``messages``), else
+    the API's own message.
     """
     aliases = aliases or {}
     grouped: dict[str, list[str]] = {}
@@ -279,6 +286,35 @@ def errors_by_field(
         else:
             key = _ERROR_FIELDS.get(error.code, GENERAL)
             message = str(error.extra.get("detailedErrorMessage") or error.message)
+        message = sentence(error, key, message)
         key = aliases.get(key, key)
-        grouped.setdefault(key, []).append(message)
+        if message not in grouped.get(key, []):
+            grouped.setdefault(key, []).append(message)
     return grouped
+
+
+def page_rule_errors(spec: FieldSpec, data: QueryDict) -> dict[str, list[str]]:
+    """What the pages refuse in a field's form that the API would store (``messages.page_rule``),
+    keyed as the field's form shows errors (``value``, ``url``)."""
+    if spec.kind == "repository":
+        return page_problems({"url": data.get("url", "")})
+    problems = page_problems({spec.name: data.get(spec.name, "")})
+    return {"value": problems[spec.name]} if problems else {}
+
+
+def editor_summary(spec: FieldSpec, errors: dict[str, list[str]]) -> list[dict[str, str]]:
+    """An inline editor's errors as its error summary lists them (each with the input it links
+    to), when there are several; [] for one or none (it shows beside its input)."""
+    if spec.kind == "repository":
+        inputs = {
+            "url": ("input-repository-url", "Git URL"),
+            "tag": ("input-repository-tag", "Tag"),
+        }
+    else:
+        inputs = {"value": (f"input-{spec.name}", spec.label)}
+    items = [{"href": "", "label": "", "message": m} for m in errors.get(GENERAL, [])]
+    for key, (input_id, label) in inputs.items():
+        items += [
+            {"href": f"#{input_id}", "label": label, "message": m} for m in errors.get(key, [])
+        ]
+    return items if len(items) > 1 else []

@@ -2,8 +2,9 @@
 
 Every form of a draft carries the version its region was rendered with (``VersionField``).
 Values are validated by the API's own models (``fields.parse_action``, the draft schema),
-so a page and the API refuse the same input with the same words; a form adds its
-errors to the field the API error's location names.
+so a page refuses what the API refuses, in words for people (``messages``), and a little
+more (``messages.page_rule``: URLs people would call wrong); a form adds its errors to the
+field the API error's location names.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from ..models import Project
 from ..parsing import parse
 from ..values import INTEGRATION_TYPES, REGIONS, ascii_integer
 from .fields import CREATOR_FIELDS, GENERAL, draft_body, errors_by_field
+from .messages import page_problems
+
+# The create form's inputs the pages check beyond the API (``messages.page_rule``).
+PAGE_CHECKED = ("documentationUrl", "creator.supportUrl", "creator.logoUrl", "repository.url")
 
 
 class VersionField(forms.Field):
@@ -104,6 +109,11 @@ class DraftCreateForm(forms.Form):
             self.draft = parse(schemas.ConnectorStagedDraft, draft_body(self.data))  # type: ignore[arg-type]
         except ConnectError as exc:
             self.add_api_errors(exc)
+        typed = {name: self.data.get(name, "") for name in PAGE_CHECKED}
+        for name, problems in page_problems(typed).items():
+            if name not in self.errors:
+                for problem in problems:
+                    self.add_error(name, problem)
         return cleaned
 
     def add_api_errors(self, exc: ConnectError) -> None:

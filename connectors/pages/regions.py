@@ -19,7 +19,7 @@ from ..run_summary import run_summary
 from ..state import Report
 from .base import DRAFT_PAGE, HISTORY_LIMIT, LONG_POLL_SECONDS, HtmxHttpRequest
 from .controls import draft_controls, is_running
-from .fields import EDITABLE_FIELDS, FieldSpec, current_values
+from .fields import EDITABLE_FIELDS, FieldSpec, current_values, editor_summary
 from .marks import format_mark, live_snapshot
 
 
@@ -44,6 +44,10 @@ class FieldView:
     @property
     def form(self) -> dict[str, Any]:
         return self.values or self.current
+
+    @property
+    def error_summary(self) -> list[dict[str, str]]:
+        return editor_summary(self.spec, self.errors)
 
 
 def field_view(spec: FieldSpec, draft: ConnectorStaged, version: int, **state: Any) -> FieldView:

@@ -61,13 +61,13 @@ def test_a_creator_goes_from_sign_in_to_a_draft_published_for_certification(
     page.evaluate(MARK_PAGE)
 
     # An edit in place: the name changes without a reload, focus back on its Edit button.
-    page.locator("#field-name").get_by_role("link", name="Edit name").click()
+    page.locator("#field-name").get_by_role("button", name="Edit name").click()
     name_input = page.locator("#input-name")
     expect(name_input).to_be_focused()
     name_input.fill("Browser connector, renamed")
     page.locator("#field-name").get_by_role("button", name="Save name").click()
     expect(page.locator("#draft-title")).to_have_text("Browser connector, renamed")
-    expect(page.locator("#field-name").get_by_role("link", name="Edit name")).to_be_focused()
+    expect(page.locator("#field-name").get_by_role("button", name="Edit name")).to_be_focused()
 
     # The preview: entries arrive while the worker runs the checks, without a reload.
     page.evaluate(WATCH_ENTRIES)
@@ -138,11 +138,11 @@ def test_two_tabs_edit_one_draft_and_the_second_gets_the_conflict_with_nothing_l
         tab.goto(f"/drafts/{draft.id}/")
 
     # The second tab starts typing; meanwhile the first tab renames the draft.
-    second.locator("#field-description").get_by_role("link", name="Edit description").click()
+    second.locator("#field-description").get_by_role("button", name="Edit description").click()
     typed = "A description typed in the second tab,\nover two lines."
     second.locator("#input-description").fill(typed)
 
-    first.locator("#field-name").get_by_role("link", name="Edit name").click()
+    first.locator("#field-name").get_by_role("button", name="Edit name").click()
     first.locator("#input-name").fill("Name from the first tab")
     first.locator("#field-name").get_by_role("button", name="Save name").click()
     expect(first.locator("#draft-title")).to_have_text("Name from the first tab")

@@ -143,7 +143,9 @@ def test_private_projects_are_added_and_removed(creator_client, draft):
     assert draft.private_projects == []
 
 
-def test_an_invalid_private_project_keeps_the_input_and_shows_the_pattern(creator_client, draft):
+def test_an_invalid_private_project_keeps_the_input_and_says_what_it_looks_like(
+    creator_client, draft
+):
     response = creator_client.post(
         f"/drafts/{draft.id}/private-projects/add/",
         {"version": 1, "privateProject": "no colon"},
@@ -152,7 +154,7 @@ def test_an_invalid_private_project_keeps_the_input_and_shows_the_pattern(creato
     html = response.content.decode()
     assert response.status_code == 400
     assert 'value="no colon"' in html and 'id="private-project-errors"' in html
-    assert "does not match the pattern" in html
+    assert "Use region:projectKey, like europe-west1.gcp:my-shop" in html
 
 
 def test_a_public_connector_cannot_change_private_projects(creator_client, draft):
