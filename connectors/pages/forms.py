@@ -70,6 +70,13 @@ def _text() -> forms.CharField:
     return forms.CharField(required=False, strip=False)
 
 
+class _Choices(forms.MultipleChoiceField):
+    """Checkboxes whose values the API's model checks (and words), not Django."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
+
+
 class DraftCreateForm(forms.Form):
     """A new draft: the fields of a ConnectorStagedDraft, and the project it belongs to.
 
@@ -86,10 +93,10 @@ class DraftCreateForm(forms.Form):
         self.fields["project"] = forms.CharField(required=False)
         for name in ("key", "name", "description", "documentationUrl", "privateProjects"):
             self.fields[name] = _text()
-        self.fields["integrationTypes"] = forms.MultipleChoiceField(
+        self.fields["integrationTypes"] = _Choices(
             required=False, choices=[(t, t) for t in INTEGRATION_TYPES]
         )
-        self.fields["supportedRegions"] = forms.MultipleChoiceField(
+        self.fields["supportedRegions"] = _Choices(
             required=False, choices=[(r, r) for r in REGIONS]
         )
         for name, _label, _kind in CREATOR_FIELDS:
