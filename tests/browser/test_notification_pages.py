@@ -7,8 +7,13 @@ from playwright.sync_api import expect
 
 from connectors.notifications.models import NotificationPreference, WebhookEndpoint
 from tests.browser.conftest import screenshot, sign_in
+from tests.notifications import receivers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# The webhook receiver's fixtures, shared with tests/notifications.
+receiver = receivers.receiver
+local_targets = receivers.local_targets
 
 
 def test_a_creator_turns_emails_off_and_adds_a_webhook(new_page, creator, local_targets, receiver):
