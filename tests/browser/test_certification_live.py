@@ -191,8 +191,8 @@ def test_a_preview_waits_for_a_worker_and_the_page_follows_it_once_one_starts(
         except AssertionError as failed:
             raise AssertionError(f"the preview did not pass:\n{report.inner_text()}") from failed
     expect(report).not_to_contain_text("waiting for a worker")
-    assert page.locator("#entries-preview li.check").count() >= 5
-    assert page.locator("#entries-preview li.check--failed").count() == 0
+    assert page.locator("#entries-preview li.report-check").count() >= 5
+    assert page.locator("#entries-preview li.report-check--failed").count() == 0
     assert page.evaluate(NOT_RELOADED)
     assert page.console_problems == []
 
@@ -210,10 +210,10 @@ def test_a_failed_preview_reads_like_a_checks_page(new_page, creator, make_draft
         page.get_by_role("button", name="Run a preview").click()
         expect(page.locator("#draft-summary")).to_contain_text("Preview failed", timeout=RUN)
     report = page.locator("#report-preview")
-    failed = report.locator("li.check--failed")
+    failed = report.locator("li.report-check--failed")
     expect(failed.filter(has_text="Secret scanning")).to_have_count(1)
     expect(failed.filter(has_text="Code analysis")).to_have_count(1)
-    expect(report.locator("li.check--passed").first).to_be_visible()
+    expect(report.locator("li.report-check--passed").first).to_be_visible()
     # Failed checks open on their findings, each linked to its line at the tag.
     expect(failed.first.locator("li.entry").first).to_be_visible()
     expect(report).to_contain_text("settings.json")

@@ -29,9 +29,10 @@ WATCH_ENTRIES = """
   window.__entrySeen = {};
   const note = () => {
     // Entries by id, and each check once it has ended (its line's state class).
-    for (const item of document.querySelectorAll('li.entry, li.check')) {
-      const key = item.classList.contains('check') ? item.id + ' ' + item.className : item.id;
-      if (item.matches('.check--queued, .check--running')) continue;
+    for (const item of document.querySelectorAll('li.entry, li.report-check')) {
+      const check = item.classList.contains('report-check');
+      const key = check ? item.id + ' ' + item.className : item.id;
+      if (item.matches('.report-check--queued, .report-check--running')) continue;
       if (!(key in window.__entrySeen)) window.__entrySeen[key] = Date.now();
     }
   };
@@ -79,8 +80,8 @@ def test_a_creator_goes_from_sign_in_to_a_draft_published_for_certification(
         report = page.locator("#report-preview").inner_text()
         raise AssertionError(f"the preview did not pass; its report:\n{report}") from failed
     arrivals = sorted(set(page.evaluate("Object.values(window.__entrySeen)")))
-    assert page.locator("#entries-preview li.check").count() >= 5
-    assert page.locator("#entries-preview li.check--failed").count() == 0
+    assert page.locator("#entries-preview li.report-check").count() >= 5
+    assert page.locator("#entries-preview li.report-check--failed").count() == 0
     assert len(arrivals) >= 2, "entries arrived in more than one batch while the run went on"
     assert page.evaluate(NOT_RELOADED)
     expect(page.get_by_role("button", name="Run a preview")).to_be_enabled()

@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 from connectors import pipelines
 from connectors.models import PipelineRun
 from connectors.state import Previewable, Report, Status
+from tests.certification.conftest import seed_rejection_reasons
 from tests.conftest import PASSWORD, move_to
 
 from .conftest import screenshot, sign_in
@@ -156,17 +157,20 @@ def test_a_creators_pages_are_accessible_and_quiet_before_and_after_each_action(
     assert_clean(page, "notification settings, saved")
     visit(page, f"/projects/{project.key}/webhooks/", "webhooks page", "webhooks")
 
-    page.goto("/drafts/00000000-0000-0000-0000-000000000000/")
-    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
-    page.console_problems[:] = [p for p in page.console_problems if "status of 404" not in p]
-    assert_clean(page, "404 page")
+    for missing in ("/drafts/00000000-0000-0000-0000-000000000000/", "/no/such/page/"):
+        page.goto(missing)
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+        # The browser's own line for the 404 status itself is the one expected message.
+        page.console_problems[:] = [p for p in page.console_problems if "status of 404" not in p]
+        assert_clean(page, f"404 page of {missing}")
     screenshot(page, f"people-404-{viewport['width']}")
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_certifiers_pages_are_accessible_and_quiet_and_a_comment_breaks_no_policy(
-    person_page, certifier, draft, viewport
+    person_page, certifier, creator, draft, viewport
 ):
+    seed_rejection_reasons()
     move_to(
         draft,
         status=Status.READY_FOR_CERTIFICATION,
@@ -199,6 +203,21 @@ def test_a_certifiers_pages_are_accessible_and_quiet_and_a_comment_breaks_no_pol
     page.goto(f"/drafts/{draft.id}/")
     expect(page).to_have_url(re.compile(rf"/certification/{draft.id}/$"))
     assert_clean(page, "review page from a draft link")
+
+    page.get_by_label("Tests failing").check()
+    page.get_by_label("In your own words").fill("The tax job has no tests at all.")
+    assert_clean(page, "review page, rejection being written")
+    page.get_by_role("button", name="Reject").click()
+    expect(page.get_by_text("was rejected; the reasons are in its comments")).to_be_visible()
+    assert_clean(page, "queue after a rejection")
+
+    # The creator reads the rejection on the draft page.
+    creator_page = person_page(viewport)
+    sign_in(creator_page, "creator")
+    creator_page.goto(f"/drafts/{draft.id}/")
+    expect(creator_page.get_by_role("heading", name="Changes requested")).to_be_visible()
+    assert_clean(creator_page, "draft page with changes requested")
+    screenshot(creator_page, f"people-draft-rejected-{viewport['width']}")
 
 
 def test_support_staff_land_on_an_accessible_overview(person_page, support, make_draft):
@@ -274,7 +293,7 @@ def test_on_a_phone_the_draft_page_shows_state_report_and_action_first(
             "summary": "#draft-summary",
             "action": "#draft-actions .button--primary",
             "report": "#report-preview .run-state",
-            "failure": "#report-preview .check--failed",
+            "failure": "#report-preview .report-check--failed",
         }.items()
     }
     # The state, the primary action and the report's state line are on the first screen,

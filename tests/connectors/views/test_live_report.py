@@ -105,10 +105,11 @@ def test_a_run_appears_check_by_check_and_the_page_keeps_following_after_it_ends
     )
     second = poll(creator_client, draft, params).content.decode()
     # One line per check with its state and counts; each finding under its check.
-    dependencies = re.search(r'<li class="check check--warning".*?</li>\s*</ol>', second, re.S)
+    warned = r'<li class="report-check report-check--warning".*?</li>\s*</ol>'
+    dependencies = re.search(warned, second, re.S)
     assert dependencies and "Passed with warnings" in dependencies.group(0)
     assert "1 warning" in dependencies.group(0) and "ms is old" in dependencies.group(0)
-    code = re.search(r'<li class="check check--failed".*?</li>\s*</ol>', second, re.S)
+    code = re.search(r'<li class="report-check report-check--failed".*?</li>\s*</ol>', second, re.S)
     assert code and "1 error" in code.group(0) and "eval is unsafe" in code.group(0)
     assert "<details open>" in code.group(0), "a failed check shows its findings"
     assert "<code>job/package.json</code>, line 12" in second
