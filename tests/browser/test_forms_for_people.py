@@ -181,7 +181,9 @@ def test_the_edit_and_cancel_buttons_work_without_javascript(chromium, live_serv
         context.close()
 
 
-def test_a_flash_message_can_be_dismissed_and_goes_away_on_its_own(new_page, creator, good_repo):
+def test_a_flash_message_can_be_dismissed_and_cancel_is_a_button_that_logs_nothing(
+    new_page, creator, good_repo
+):
     page = new_page()
     sign_in(page, "creator")
     page.goto("/drafts/new/")
@@ -194,7 +196,14 @@ def test_a_flash_message_can_be_dismissed_and_goes_away_on_its_own(new_page, cre
     flash.get_by_role("button", name="Dismiss").click()
     expect(page.locator(".messages")).to_have_count(0)
     expect(page.locator("#main")).to_be_focused()
-    assert page.console_problems == []
+
+    # The editor's Cancel button, clicked: the field as it was, focus on its Edit button.
+    page.get_by_role("button", name="Edit description").click()
+    expect(page.locator("#input-description")).to_be_focused()
+    page.get_by_role("button", name="Cancel editing description").click()
+    expect(page.locator("#input-description")).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit description")).to_be_focused()
+    assert page.console_problems == [], "no htmx error from Cancel (hx-disabled-elt)"
 
 
 def test_focus_goes_to_the_reports_heading_when_a_run_it_was_on_ends(new_page, creator, draft):
@@ -233,3 +242,19 @@ def test_sign_in_shows_its_progress_while_the_password_is_checked(new_page, crea
         "true",
     ]
     assert page.console_problems == []
+
+
+def test_a_flash_message_goes_away_on_its_own_after_a_while(new_page, creator, good_repo):
+    page = new_page()
+    page.clock.install()
+    sign_in(page, "creator")
+    page.goto("/drafts/new/")
+    page.get_by_label("Name (required)").fill("Fading connector")
+    page.get_by_label("Git URL (required)").fill(good_repo.url)
+    page.get_by_label("Tag (required)").fill("1.0.0")
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator(".messages .alert")).to_contain_text("created")
+    page.clock.fast_forward(10_000)
+    expect(page.locator(".messages .alert")).to_be_visible()
+    page.clock.fast_forward(6_000)
+    expect(page.locator(".messages")).to_have_count(0)
