@@ -283,7 +283,7 @@ class ConnectorStagedAdmin(ReadOnlyAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
         # The actions as buttons on the draft's own page too (they post to the changelist).
         actions = [
-            (name, action[2])
+            (name, action.description)
             for name, action in self.get_actions(request).items()
             if action is not None and name != "delete_selected"
         ]
