@@ -96,13 +96,22 @@
 
 // Live answers (connectors.pages.live) bring the draft's regions out of band. A field
 // editor the person opened after the poll was sent stays as it is: what they type is
-// never replaced (saving it later says what changed meanwhile).
+// never replaced (saving it later says what changed meanwhile). Nor is a field whose own
+// request is in flight (its Edit or Save): replacing it would leave that request's answer
+// nowhere to go; the answer brings the field as it is now anyway.
 (function () {
   "use strict";
 
+  function busy(element) {
+    return element.classList.contains("htmx-request") || element.querySelector(".htmx-request");
+  }
+
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
-    if (target && target.classList && target.classList.contains("field--editing")) {
+    if (!target || !target.classList || !target.classList.contains("field")) {
+      return;
+    }
+    if (target.classList.contains("field--editing") || busy(target)) {
       event.detail.shouldSwap = false;
     }
   });

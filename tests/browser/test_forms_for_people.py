@@ -24,6 +24,13 @@ def script_problems(page) -> list[str]:
     return [p for p in page.console_problems if "status of 400 (Bad Request)" not in p]
 
 
+def settled(page) -> None:
+    """Wait until htmx has finished the last swap (a person does not press a key within the
+    20 ms htmx takes to settle new content; a test would)."""
+    busy = ".htmx-request:not(#draft-poller), .htmx-swapping, .htmx-settling"
+    page.wait_for_function(f"!document.querySelector({busy!r})")
+
+
 def tab_to(page, element_id: str, *, limit: int = 80, backwards: bool = False) -> None:
     """Press Tab (or Shift+Tab) until the element with ``element_id`` has focus."""
     for _ in range(limit):
@@ -116,6 +123,7 @@ def test_a_draft_is_created_and_edited_with_the_keyboard_alone(new_page, creator
     assert draft.name == "Keyboard connector"
 
     # Space opens it again; Tab reaches Cancel, a button; Enter in the input saves.
+    settled(page)
     page.keyboard.press("Space")
     expect(page.locator("#input-name")).to_be_focused()
     tab_to(page, "cancel-button-name")
@@ -128,6 +136,7 @@ def test_a_draft_is_created_and_edited_with_the_keyboard_alone(new_page, creator
     expect(page.locator("#edit-name")).to_be_focused()
 
     # A refused save: the message beside the input, focus in the input.
+    settled(page)
     page.keyboard.press("Enter")
     expect(page.locator("#input-name")).to_be_focused()
     page.keyboard.press("Control+A")
