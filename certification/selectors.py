@@ -18,7 +18,7 @@ from connectors.errors import ResourceNotFound
 from connectors.models import ConnectorStaged, DraftEvent
 from connectors.roles import CERTIFIERS_GROUP, is_certifier
 from connectors.selectors import filter_integration_types, with_details
-from connectors.state import Status
+from connectors.state import IN_CERTIFICATION_QUEUE
 
 from .deadlines import claim_expires_at, due_at
 from .models import RejectionReason
@@ -37,7 +37,7 @@ __all__ = [
     "recent_decisions",
 ]
 
-QUEUE_STATUSES = (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION)
+QUEUE_STATUSES = IN_CERTIFICATION_QUEUE
 
 
 def queue() -> QuerySet[ConnectorStaged]:

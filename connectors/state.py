@@ -55,6 +55,9 @@ PREVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
     Previewable.PENDING: frozenset({Previewable.TRUE, Previewable.FALSE, Previewable.NONE}),
 }
 
+# The certification queue: drafts waiting for a certifier or being reviewed by one.
+IN_CERTIFICATION_QUEUE = (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION)
+
 # A pipeline run is over once its state is one of these.
 FINAL_STATUSES = frozenset(
     {Status.PUBLISHED, Status.FAILED, Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION}

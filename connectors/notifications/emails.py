@@ -22,12 +22,10 @@ from django.urls import reverse
 
 from connectors.models import CertificationComment, ConnectorStaged, DraftEvent
 from connectors.roles import CERTIFIERS_GROUP
-from connectors.state import Status
+from connectors.state import IN_CERTIFICATION_QUEUE
 
 from .catalog import COMMENT, RUN_ENDS, Described
 from .models import NotificationPreference
-
-IN_CERTIFICATION = (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION)
 
 # The subject's start per event (creators'), and what the email's first line says.
 HEADLINES: dict[str, tuple[str, str]] = {
@@ -99,7 +97,7 @@ def notes_for(event: DraftEvent, described: Described, draft: ConnectorStaged) -
         notes += [Note(user, "decisions", name, "draft") for user in _creators(draft)]
     elif COMMENT in described.actions and described.comment:
         notes += [Note(user, "comments", "comment", "draft") for user in _creators(draft)]
-        if not _by_certifier(event) and draft.status in IN_CERTIFICATION:
+        if not _by_certifier(event) and draft.status in IN_CERTIFICATION_QUEUE:
             certifiers = [draft.claimed_by] if draft.claimed_by_id else list(_certifiers())
             notes += [Note(user, "comments", "comment", "review") for user in certifiers]
     seen: set[Any] = set()

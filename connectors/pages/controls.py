@@ -12,7 +12,7 @@ from .. import drafts
 from ..errors import ConnectError
 from ..labels import last_rejection
 from ..models import ConnectorStaged
-from ..state import Previewable, Status
+from ..state import IN_CERTIFICATION_QUEUE, Previewable, Status
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def next_step(draft: ConnectorStaged) -> tuple[str | None, str]:
     """The button the draft's state suggests, and why, in words."""
     if is_running(draft):
         return None, "A run is going on: its report fills in below."
-    if draft.status in (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION):
+    if draft.status in IN_CERTIFICATION_QUEUE:
         return None, "A certifier reviews this draft; you will see the decision here."
     if last_rejection(draft) is not None:
         return "preview", (

@@ -17,10 +17,7 @@ from django.urls import reverse
 
 from ..models import ConnectorStaged
 from ..roles import is_certifier
-from ..state import Status
-
-# The statuses a certifier reviews (the certification queue).
-IN_REVIEW = (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION)
+from ..state import IN_CERTIFICATION_QUEUE
 
 
 def is_support(user: Any) -> bool:
@@ -44,7 +41,7 @@ def draft_elsewhere(request: Any, draft_id: Any) -> HttpResponse:
     user = request.user
     draft = ConnectorStaged.objects.filter(id=draft_id).only("id", "status").first()
     if draft is not None:
-        if is_certifier(user) and draft.status in IN_REVIEW:
+        if is_certifier(user) and draft.status in IN_CERTIFICATION_QUEUE:
             return redirect("certification-review", draft_id=draft.id)
         if is_support(user) and user.has_perm("connectors.view_connectorstaged"):
             return redirect("admin:connectors_connectorstaged_change", draft.id)

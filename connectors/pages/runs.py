@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from ..models import ConnectorStaged, PipelineRun
 from ..roles import is_certifier
-from ..state import Status
+from ..state import IN_CERTIFICATION_QUEUE
 from .base import HtmxHttpRequest, load_draft
 
 
@@ -23,8 +23,9 @@ def load_run(request: HtmxHttpRequest, draft_id: Any, run_id: Any) -> tuple[Conn
     try:
         draft = load_draft(request, draft_id)
     except Http404:
-        under_review = (Status.READY_FOR_CERTIFICATION, Status.IN_CERTIFICATION)
-        found = ConnectorStaged.objects.filter(id=draft_id, status__in=under_review).first()
+        found = ConnectorStaged.objects.filter(
+            id=draft_id, status__in=IN_CERTIFICATION_QUEUE
+        ).first()
         if found is None or not is_certifier(request.user):
             raise
         draft = found

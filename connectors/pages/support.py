@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..models import ConnectorStaged, PipelineRun
+from ..state import IN_CERTIFICATION_QUEUE
 from .base import HtmxHttpRequest
-from .landing import IN_REVIEW, is_support
+from .landing import is_support
 
 LONG_RUN = timedelta(minutes=30)
 ROWS = 20
@@ -46,7 +47,7 @@ def failed_runs() -> list[PipelineRun]:
 
 
 def waiting_for_certification() -> list[ConnectorStaged]:
-    drafts = ConnectorStaged.objects.filter(status__in=IN_REVIEW).select_related(
+    drafts = ConnectorStaged.objects.filter(status__in=IN_CERTIFICATION_QUEUE).select_related(
         "project", "claimed_by"
     )
     return list(drafts.order_by("status_changed_at", "id")[:ROWS])

@@ -22,14 +22,6 @@ register.filter("is_certifier", is_certifier)
 register.filter("is_creator", is_creator)
 
 
-STATUS_TONES = {
-    "Draft": "neutral",
-    "Processing": "busy",
-    "ReadyForCertification": "waiting",
-    "InCertification": "waiting",
-    "Published": "good",
-    "Failed": "bad",
-}
 PREVIEW_TONES = {"none": "neutral", "pending": "busy", "true": "good", "false": "bad"}
 PREVIEW_LABELS = {
     "none": "No preview",
@@ -54,16 +46,6 @@ def rejection(draft: ConnectorStaged) -> Any:
 @register.filter
 def draft_tone(draft: ConnectorStaged) -> str:
     return labels.status_tone(draft)
-
-
-@register.filter
-def status_label(status: str) -> str:
-    return labels.STATUS_LABELS.get(status, status)
-
-
-@register.filter
-def status_tone(status: str) -> str:
-    return STATUS_TONES.get(status, "neutral")
 
 
 @register.filter
