@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -796,12 +797,20 @@ def resend_unclaimed_runs(send: SendRun, *, now) -> int:
     return resent
 
 
+def _modified_after(path: Path, moment: datetime) -> bool:
+    with contextlib.suppress(OSError):
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) > moment
+    return False
+
+
 def clear_abandoned_checkouts(*, now=None) -> int:
     """Remove the checkouts (and stop their processes) that no live run owns.
 
     A checkout is kept while its run is RUNNING with a heartbeat newer than
-    CONNECTORS_STALE_RUN_SECONDS; anything else was left by a worker that died.
-    Returns the number of checkouts removed.
+    CONNECTORS_STALE_RUN_SECONDS. A checkout of a run this database does not know (another
+    installation's, or a test's, sharing the folder; or a run deleted with its draft) is
+    kept until it is older than that too: its owner may be alive elsewhere. Anything else
+    was left by a worker that died. Returns the number of checkouts removed.
     """
     from .repositories import leftover_checkouts, remove_checkout
 
@@ -813,17 +822,21 @@ def clear_abandoned_checkouts(*, now=None) -> int:
     for owner in leftovers:
         with contextlib.suppress(ValueError):
             owners.append(uuid.UUID(owner))
+    known = PipelineRun.objects.filter(id__in=owners)
     live = {
         str(run_id)
-        for run_id in PipelineRun.objects.filter(
-            id__in=owners, state=State.RUNNING, heartbeat_at__gte=fresh
-        ).values_list("id", flat=True)
+        for run_id in known.filter(state=State.RUNNING, heartbeat_at__gte=fresh).values_list(
+            "id", flat=True
+        )
     }
+    ours = {str(run_id) for run_id in known.values_list("id", flat=True)}
     removed = 0
     for owner, paths in leftovers.items():
         if owner in live:
             continue
         for path in paths:
+            if owner not in ours and _modified_after(path, fresh):
+                continue
             logger.warning("Removing the checkout %s: its run %s is not running", path, owner)
             remove_checkout(path)
             removed += 1

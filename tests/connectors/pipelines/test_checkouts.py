@@ -76,3 +76,27 @@ def test_a_new_worker_clears_what_a_killed_worker_left_and_keeps_live_checkouts(
     assert (kept / "repository" / "connect.yaml").is_file()
     assert unrelated.is_dir()
     assert "Removing the checkout" in second.output()
+
+
+def test_a_checkout_of_a_run_this_database_does_not_know_is_left_until_it_is_stale(
+    db, settings, tmp_path
+):
+    """Another installation (or a test run) sharing the folder: its running scanner is not
+    stopped by this worker's start; once the folder is older than a stale run, it goes."""
+    from connectors import pipelines
+
+    settings.CONNECTORS_CHECKOUT_DIR = str(tmp_path)
+    foreign = tmp_path / "run-00000000-0000-4000-8000-00000000beef-elsewhere"
+    foreign.mkdir()
+    working = subprocess.Popen(["sleep", "600"], cwd=foreign, start_new_session=True)
+    try:
+        assert pipelines.clear_abandoned_checkouts() == 0
+        assert foreign.is_dir() and alive(working)
+
+        later = timezone.now() + timedelta(seconds=settings.CONNECTORS_STALE_RUN_SECONDS + 60)
+        assert pipelines.clear_abandoned_checkouts(now=later) == 1
+        assert not foreign.exists()
+        working.wait(timeout=10)
+    finally:
+        if alive(working):
+            os.killpg(working.pid, signal.SIGKILL)
